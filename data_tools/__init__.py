@@ -1,0 +1,1 @@
+"""Dataset building: sample data, line art extraction, sharded TFRecords."""

@@ -1,0 +1,1 @@
+"""tfcolor: hint-guided line art colorization with Concatenated Spatial Attention."""

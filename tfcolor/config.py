@@ -1,0 +1,168 @@
+"""Typed experiment configuration: the one place every setting lives.
+
+Each field is also a command-line flag of the same name: `tfcolor.flags` derives
+the absl flags (type, default, help, allowed values) from these dataclasses, and
+turns parsed flags back into an `ExperimentConfig`. The library only ever sees
+config objects, never flags. Defaults are the paper's settings (see DESIGN.md);
+`configs/*.cfg` flagfiles override them.
+"""
+
+import dataclasses
+from typing import Tuple
+
+LINEART_KINDS = ("xdog", "sketchkeras", "simplification")
+PAPER_LINEART_PROBS = (0.1, 0.5, 0.4)
+GENERATORS = ("csa", "resnet")
+ADVERSARIAL_LOSSES = ("bce", "lsgan", "hinge")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+MIXED_PRECISION_POLICIES = ("none", "mixed_float16", "mixed_bfloat16")
+EVAL_MODES = ("center_crop", "full")
+
+
+def field(default, help_text, choices=None):
+  """A dataclass field that carries its flag help text and allowed values."""
+  metadata = {"help": help_text}
+  if choices is not None:
+    metadata["choices"] = tuple(choices)
+  return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+  """Input pipeline settings (tfcolor.data)."""
+
+  train_data: str = field("", "Glob(s) of training TFRecord files, comma separated.")
+  eval_data: str = field("", "Glob(s) of evaluation TFRecord files, comma separated.")
+  crop_size: int = field(512, "Side of the square training crop (multiple of 16).")
+  lineart_kinds: Tuple[str, ...] = field(
+      LINEART_KINDS, "Line art kinds to draw from (over those present per example).")
+  lineart_probs: Tuple[float, ...] = field(
+      PAPER_LINEART_PROBS, "Probability of each of --lineart_kinds (renormalised).")
+  hint_geometric_p: float = field(
+      0.125, "Geometric p of the hint count from 0: P(N=0)=p, mean (1-p)/p.")
+  hint_max_side: int = field(8, "Hint patch side is uniform on 1..hint_max_side.")
+  shuffle_buffer: int = field(1024, "Examples in the training shuffle buffer.")
+  num_parallel_calls: int = field(
+      -1, "Parallel calls of the per-example map (-1 = tf.data.AUTOTUNE).")
+  eval_mode: str = field(
+      "center_crop", "Evaluation input: centre crop of --crop_size, or full image.",
+      EVAL_MODES)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+  """Generator and discriminator architecture (tfcolor.models)."""
+
+  generator: str = field("csa", "csa (ours) or resnet (ours w/o module).", GENERATORS)
+  stem_filters: int = field(64, "Width of the 7x7 stem (E0) and the last up step.")
+  down_filters: Tuple[int, ...] = field(
+      (128, 256, 512, 1024), "Widths of the four stride-2 downsampling convs E1..E4.")
+  num_mid_blocks: int = field(8, "CSA (or ResNet) blocks at 1/16 size.")
+  csa_hint_filters: int = field(
+      256, "Width of each CSA block's three convs on the VGG hint feature.")
+  csa_attention_filters: int = field(
+      256, "Width of the CSA conv before the 1-channel attention map.")
+  up_filters: Tuple[int, ...] = field(
+      (512, 256, 128, 64), "Widths of the four upsampling steps.")
+  norm_epsilon: float = field(1e-5, "Instance norm epsilon (PyTorch's default).")
+  vgg_weights: str = field(
+      "imagenet", "VGG19 weights: imagenet, none (random; tests), or a .h5 path.")
+  num_discriminators: int = field(3, "PatchGAN discriminators at halving scales.")
+  discriminator_filters: Tuple[int, ...] = field(
+      (64, 128, 256, 512), "Widths of the PatchGAN's four 4x4 convs before the logits.")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig:
+  """Generator and discriminator objectives (tfcolor.losses)."""
+
+  adversarial_loss: str = field(
+      "bce", "Adversarial loss: bce (log loss), lsgan or hinge.", ADVERSARIAL_LOSSES)
+  feature_matching_weight: float = field(10.0, "Weight of the feature matching loss.")
+  perceptual_weight: float = field(10.0, "Weight of the VGG19 perceptual loss.")
+  perceptual_layer_weights: Tuple[float, ...] = field(
+      (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0),
+      "Weights of VGG19 relu1_1, relu2_1, relu3_1, relu4_1, relu5_1.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """Optimisation, distribution, checkpoints and logging (tfcolor.training)."""
+
+  model_dir: str = field("", "Checkpoints, TensorBoard logs and sample grids go here.")
+  train_steps: int = field(100_000, "Total training iterations (D and G once each).")
+  global_batch_size: int = field(32, "Batch over all replicas.")
+  learning_rate: float = field(2e-4, "Adam learning rate of G and D.")
+  beta_1: float = field(0.5, "Adam beta_1.")
+  beta_2: float = field(0.999, "Adam beta_2.")
+  strategy: str = field(
+      "auto", "auto = mirrored over visible GPUs, else one device.", STRATEGIES)
+  mixed_precision: str = field(
+      "none", "Keras dtype policy.", MIXED_PRECISION_POLICIES)
+  jit_compile: bool = field(False, "XLA-compile the train step.")
+  checkpoint_every: int = field(1000, "Save a checkpoint every N steps (and at the end).")
+  keep_checkpoints: int = field(5, "Checkpoints kept in --model_dir.")
+  log_every: int = field(50, "Write scalars to TensorBoard every N steps.")
+  image_every: int = field(500, "Write an image grid every N steps.")
+  seed: int = field(0, "Seed of weight init and data order.")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+  """Everything one run needs; built once by a CLI from its flags."""
+
+  data: DataConfig = dataclasses.field(default_factory=DataConfig)
+  model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+  loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+  train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig,
+            "train": TrainConfig}
+
+
+def validate(config):
+  """Raises ValueError naming the flag for settings that cannot work together."""
+  data, model = config.data, config.model
+  unknown = set(data.lineart_kinds) - set(LINEART_KINDS)
+  if unknown:
+    raise ValueError(f"--lineart_kinds: unknown kinds {sorted(unknown)}; "
+                     f"known: {list(LINEART_KINDS)}")
+  if len(data.lineart_probs) != len(data.lineart_kinds):
+    raise ValueError(f"--lineart_probs has {len(data.lineart_probs)} values but "
+                     f"--lineart_kinds has {len(data.lineart_kinds)}")
+  if any(p <= 0 for p in data.lineart_probs):
+    raise ValueError(f"--lineart_probs must all be > 0, got {data.lineart_probs}")
+  if data.crop_size <= 0 or data.crop_size % 16:
+    raise ValueError(f"--crop_size must be a positive multiple of 16 (the generator "
+                     f"downsamples 4 times), got {data.crop_size}")
+  if not 0 < data.hint_geometric_p <= 1:
+    raise ValueError(f"--hint_geometric_p must be in (0, 1], got {data.hint_geometric_p}")
+  if data.hint_max_side < 1 or data.hint_max_side > data.crop_size:
+    raise ValueError(f"--hint_max_side must be in 1..crop_size, got {data.hint_max_side}")
+  if len(model.down_filters) != 4 or len(model.up_filters) != 4:
+    raise ValueError("--down_filters and --up_filters need exactly 4 widths each "
+                     "(the hint feature is at 1/8 size, the mid blocks at 1/16)")
+  if len(model.discriminator_filters) != 4:
+    raise ValueError("--discriminator_filters needs exactly 4 widths")
+  if model.num_discriminators < 1:
+    raise ValueError("--num_discriminators must be >= 1")
+  if len(config.loss.perceptual_layer_weights) != 5:
+    raise ValueError("--perceptual_layer_weights needs 5 values (relu1_1..relu5_1)")
+  train = config.train
+  if train.global_batch_size < 1:
+    raise ValueError("--global_batch_size must be >= 1")
+  if train.train_steps < 0:
+    raise ValueError("--train_steps must be >= 0")
+  for name in ("checkpoint_every", "keep_checkpoints", "log_every", "image_every"):
+    if getattr(train, name) < 1:
+      raise ValueError(f"--{name} must be >= 1")
+  if train.jit_compile and train.strategy in ("mirrored", "multi_worker"):
+    raise ValueError("--jit_compile does not work with --strategy="
+                     f"{train.strategy} in TF 2.21; drop one of them")
+  return config
+
+
+def to_dict(config):
+  """A JSON-friendly dict of a config, for logs and `model_dir/config.json`."""
+  return dataclasses.asdict(config)

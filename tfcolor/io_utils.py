@@ -1,0 +1,31 @@
+"""Crash-safe file writes: write to a temporary name, then rename.
+
+A killed job leaves either the old file or the new one, never half of one.
+Works for local paths and for any filesystem tf.io.gfile supports (gs://, ...)
+when TensorFlow is already imported by the caller.
+"""
+
+import json
+import os
+import tempfile
+
+
+def atomic_write_bytes(path, data):
+  """Writes `data` (bytes) to `path` through a temporary file in the same folder."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".tmp-",
+                                  suffix=os.path.basename(path))
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+    os.replace(tmp_path, path)
+  except BaseException:
+    if os.path.exists(tmp_path):
+      os.remove(tmp_path)
+    raise
+
+
+def atomic_write_json(path, obj):
+  """Writes `obj` as indented JSON, atomically."""
+  atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
