@@ -39,3 +39,4 @@ def test_grid_places_tiles_and_rejects_mismatched_sizes(tmp_path):
   visualize.save_png(str(path), grid)
   np.testing.assert_array_equal(np.asarray(Image.open(path)), grid)
   assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]  # no temporary left
+

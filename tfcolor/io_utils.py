@@ -10,6 +10,12 @@ import os
 import tempfile
 
 
+def _umask():
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
 def atomic_write_bytes(path, data):
   """Writes `data` (bytes) to `path` through a temporary file in the same folder."""
   directory = os.path.dirname(os.path.abspath(path))
@@ -19,6 +25,7 @@ def atomic_write_bytes(path, data):
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; act like open().
     os.replace(tmp_path, path)
   except BaseException:
     if os.path.exists(tmp_path):
