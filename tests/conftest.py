@@ -1,7 +1,62 @@
 """Shared test set-up: quiet TensorFlow, CPU only, deterministic seeds."""
 
+import dataclasses
 import os
+from typing import List
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+# ---------------------------------------------------------------------------
+# Sample dataset shared by the data, pipeline and trainer tests (session-wide:
+# built once per pytest run, by the library functions, not a subprocess).
+
+SAMPLE_NUM_IMAGES = 24
+SAMPLE_SIZE = 96
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleDataset:
+  """24 synthesized 96-px illustrations and their TFRecords (xdog line art only).
+
+  Splits 0.5/0.25/0.25 with --num_shards=2: train has 2 shards, val and test
+  1 each, and every file holds examples.
+  """
+
+  images_dir: str
+  tfrecord_dir: str
+  train_files: List[str]
+  val_files: List[str]
+  test_files: List[str]
+  report: dict
+
+  @property
+  def all_files(self):
+    return self.train_files + self.val_files + self.test_files
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(tmp_path_factory):
+  # pylint: disable=import-outside-toplevel
+  from data_tools import build_tfrecords, synthesize
+
+  root = tmp_path_factory.mktemp("sample_dataset")
+  images_dir = str(root / "images")
+  tfrecord_dir = str(root / "tfrecords")
+  synthesize.synthesize_dataset(images_dir, SAMPLE_NUM_IMAGES, SAMPLE_SIZE, seed=0)
+  report = build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
+      input_dir=images_dir, output_dir=tfrecord_dir, extractors=("xdog",),
+      num_shards=2, train_fraction=0.5, val_fraction=0.25, test_fraction=0.25,
+      num_workers=1))
+  files = {split: sorted(os.path.join(tfrecord_dir, shard)
+                         for shard in report["splits"][split]["shards"])
+           for split in ("train", "val", "test")}
+  assert all(count for split in files
+             for count in report["splits"][split]["shards"].values()), report["splits"]
+  return SampleDataset(images_dir=images_dir, tfrecord_dir=tfrecord_dir,
+                       train_files=files["train"], val_files=files["val"],
+                       test_files=files["test"], report=report)

@@ -15,6 +15,9 @@ class LineArtExtractor(abc.ABC):
   """Base class: subclasses set `name` and implement `extract`."""
 
   name = None  # The kind written to the `lineart/<name>` feature.
+  # True for cheap CPU extractors the builder may run inside its worker processes;
+  # False (neural networks) runs them batched in the main process, loaded once.
+  runs_in_worker_processes = False
 
   @abc.abstractmethod
   def extract(self, image):

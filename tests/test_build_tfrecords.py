@@ -1,0 +1,345 @@
+"""Dataset builder: schema round trip, skipped files, resuming, splits, flags."""
+
+import dataclasses
+import io
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+from absl import flags
+from PIL import Image
+
+from data_tools import build_tfrecords, images, shards, synthesize
+from data_tools.extractors import ExtractorUnavailableError, LineArtExtractor, configs
+from data_tools.extractors.xdog import XDoGExtractor
+from tfcolor.data import schema
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _sample_config(input_dir, output_dir, **overrides):
+  """The settings the `sample_dataset` fixture uses, with overrides."""
+  settings = dict(input_dir=str(input_dir), output_dir=str(output_dir),
+                  extractors=("xdog",), num_shards=2, train_fraction=0.5,
+                  val_fraction=0.25, test_fraction=0.25, num_workers=1)
+  settings.update(overrides)
+  return build_tfrecords.BuildConfig(**settings)
+
+
+def _read_records(path, kinds=("xdog",)):
+  """Every example of a TFRecord file, parsed with the schema names."""
+  spec = {schema.KEY: tf.io.FixedLenFeature([], tf.string),
+          schema.IMAGE: tf.io.FixedLenFeature([], tf.string)}
+  spec.update({schema.lineart_feature(kind): tf.io.FixedLenFeature([], tf.string)
+               for kind in kinds})
+  records = []
+  for serialized in tf.data.TFRecordDataset(path):
+    example = tf.io.parse_single_example(serialized, spec)
+    record = {"key": example[schema.KEY].numpy().decode("utf-8"),
+              "image": tf.io.decode_image(example[schema.IMAGE], channels=3).numpy()}
+    for kind in kinds:
+      record[kind] = tf.io.decode_png(example[schema.lineart_feature(kind)]).numpy()
+    records.append(record)
+  return records
+
+
+def _keys_by_split(files):
+  return {record["key"]: os.path.basename(path).split("-")[0]
+          for path in files for record in _read_records(path)}
+
+
+def _read_rgb(path):
+  return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _write(path, image, **save_args):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  Image.fromarray(image).save(path, **save_args)
+
+
+def _illustration(index, height=72, width=None):
+  image = synthesize.render_illustration(synthesize.image_rng(5, index),
+                                         max(height, width or height))
+  return np.ascontiguousarray(image[:height, :width or height])
+
+
+def test_round_trip_through_the_schema(sample_dataset):
+  seen = set()
+  xdog = XDoGExtractor()
+  for path in sample_dataset.all_files:
+    records = _read_records(path)
+    shard = os.path.basename(path)
+    split = shard.split("-")[0]
+    assert len(records) == sample_dataset.report["splits"][split]["shards"][shard] > 0
+    for record in records:
+      source = _read_rgb(os.path.join(sample_dataset.images_dir, record["key"]))
+      np.testing.assert_array_equal(record["image"], source)  # PNG is lossless.
+      assert record["xdog"].shape == source.shape[:2] + (1,)
+      np.testing.assert_array_equal(record["xdog"][..., 0], xdog.extract(source))
+      seen.add(record["key"])
+  assert seen == set(os.listdir(sample_dataset.images_dir))
+  assert sample_dataset.report["num_examples"] == len(seen) == 24
+  assert sample_dataset.report["extractors"]["xdog"]["settings"]["sigma"] == (
+      configs.XDoGConfig().xdog_sigma)
+
+
+def test_worker_processes_write_the_same_bytes(sample_dataset, tmp_path):
+  report = build_tfrecords.build_dataset(_sample_config(
+      sample_dataset.images_dir, tmp_path, num_workers=2))
+  assert report["this_run"]["images_processed"] == 24
+  for path in sample_dataset.all_files:
+    with open(path, "rb") as expected, open(tmp_path / os.path.basename(path), "rb") as f:
+      assert f.read() == expected.read()
+
+
+def test_bad_files_are_skipped_with_their_reason(tmp_path):
+  source = tmp_path / "in"
+  _write(str(source / "a.png"), _illustration(0))
+  _write(str(source / "sub" / "dir" / "B.JPG"), _illustration(1), quality=95)
+  _write(str(source / "c.webp"), _illustration(2), lossless=True)
+  _write(str(source / "big.png"), _illustration(3, height=100, width=150))
+  rgba = np.dstack([_illustration(4), np.full((72, 72), 255, np.uint8)])
+  rgba[:, :36, 3] = 0  # Left half transparent.
+  _write(str(source / "rgba.png"), rgba)
+  Image.fromarray(_illustration(5)).convert("P").save(source / "palette.png")
+  _write(str(source / "gray.png"), cv2.cvtColor(_illustration(6), cv2.COLOR_RGB2GRAY))
+  _write(str(source / "tiny.png"), _illustration(7, height=20))
+  _write(str(source / "skip_me.png"), _illustration(8))
+  _write(str(source / "other" / "excluded_too.png"), _illustration(9))
+  (source / "garbage.png").write_bytes(np.random.default_rng(0).bytes(3000))
+  buffer = io.BytesIO()
+  Image.fromarray(_illustration(10)).save(buffer, format="PNG")
+  (source / "truncated.png").write_bytes(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+  (source / "empty.jpg").write_bytes(b"")
+  (source / "notes.txt").write_text("not an image")
+  exclude = tmp_path / "exclude.txt"
+  exclude.write_text("# monochrome posts\nskip_me\nother/excluded_too.png\n")
+
+  report = build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
+      input_dir=str(source), output_dir=str(tmp_path / "out"), num_shards=1,
+      train_fraction=1.0, val_fraction=0.0, test_fraction=0.0, max_side=80,
+      exclude_keys=str(exclude), num_workers=1))
+
+  reasons = {entry["key"]: entry["reason"] for entry in report["skipped"]}
+  assert {key: reason.split(":")[0] for key, reason in reasons.items()} == {
+      "garbage.png": "unreadable", "truncated.png": "unreadable",
+      "empty.jpg": "unreadable", "gray.png": "not colourful", "tiny.png": "too small",
+      "skip_me.png": "excluded", "other/excluded_too.png": "excluded"}
+  assert report["skipped_by_reason"] == {"excluded": 2, "not colourful": 1,
+                                         "too small": 1, "unreadable": 3}
+  assert report["num_files"] == 13 and report["num_examples"] == 6
+  assert list(report["splits"]) == ["train"]
+  records = {r["key"]: r for r in _read_records(
+      str(tmp_path / "out" / "train-00000-of-00001.tfrecord"))}
+  assert set(records) == {"a.png", "sub/dir/B.JPG", "c.webp", "big.png", "rgba.png",
+                          "palette.png"}
+  np.testing.assert_array_equal(records["c.webp"]["image"], _illustration(2))
+  assert records["big.png"]["image"].shape == (80, 120, 3)  # Shorter side 100 -> 80.
+  assert records["big.png"]["xdog"].shape == (80, 120, 1)
+  np.testing.assert_array_equal(records["rgba.png"]["image"][:, :36], 255)
+  np.testing.assert_array_equal(records["rgba.png"]["image"][:, 36:],
+                                _illustration(4)[:, 36:])
+
+
+def _mtimes(directory):
+  return {name: os.stat(os.path.join(directory, name)).st_mtime_ns
+          for name in os.listdir(directory) if name.endswith(".tfrecord")}
+
+
+def test_a_killed_run_resumes_without_rewriting_finished_shards(sample_dataset,
+                                                                tmp_path):
+  source, out = tmp_path / "in", tmp_path / "out"
+  shutil.copytree(sample_dataset.images_dir, source)
+  config = _sample_config(source, out)
+  first = build_tfrecords.build_dataset(config)
+  contents = {name: (out / name).read_bytes() for name in _mtimes(out)}
+  # A kill while writing train-00001 (only its temporary file exists), and
+  # one between renaming val-00000 and writing its done marker.
+  os.rename(out / "train-00001-of-00002.tfrecord",
+            out / ".tmp-train-00001-of-00002.tfrecord")
+  os.remove(shards.done_path(str(out), "train-00001-of-00002.tfrecord"))
+  os.remove(shards.done_path(str(out), "val-00000-of-00001.tfrecord"))
+  before = _mtimes(out)
+
+  second = build_tfrecords.build_dataset(config)
+
+  rewritten = ["train-00001-of-00002.tfrecord", "val-00000-of-00001.tfrecord"]
+  assert second["this_run"]["shards_written"] == rewritten
+  after = _mtimes(out)
+  assert set(after) == set(contents)  # Temporary file gone, nothing else added.
+  for name in contents:
+    assert (out / name).read_bytes() == contents[name]
+    if name not in rewritten:
+      assert after[name] == before[name], name
+  assert second["splits"] == first["splits"]
+
+  third = build_tfrecords.build_dataset(config)
+  assert third["this_run"]["shards_written"] == []
+  assert third["this_run"]["images_processed"] == 0
+  assert third["splits"] == first["splits"]
+
+  # Other settings: nothing is mistaken for finished.
+  changed = build_tfrecords.build_dataset(
+      config, {"xdog": configs.XDoGConfig(xdog_sigma=0.8)})
+  assert sorted(changed["this_run"]["shards_written"]) == sorted(contents)
+
+  # A new file rewrites only the shard it belongs to.
+  _write(str(source / "new.png"), _illustration(11, height=96))
+  added = build_tfrecords.build_dataset(
+      config, {"xdog": configs.XDoGConfig(xdog_sigma=0.8)})
+  split = shards.split_of("new.png", (0.5, 0.25, 0.25))
+  count = len(added["splits"][split]["shards"])
+  assert added["this_run"]["shards_written"] == [
+      shards.shard_name(split, shards.shard_of("new.png", count), count)]
+  assert added["num_examples"] == first["num_examples"] + 1
+
+
+def test_split_depends_on_the_key_alone(sample_dataset, tmp_path):
+  source = tmp_path / "in"
+  os.makedirs(source)
+  for name in sorted(os.listdir(sample_dataset.images_dir))[::3]:
+    shutil.copy(os.path.join(sample_dataset.images_dir, name), source / name)
+  report = build_tfrecords.build_dataset(_sample_config(source, tmp_path / "out"))
+  subset_files = [str(tmp_path / "out" / shard) for split in report["splits"].values()
+                  for shard in split["shards"]]
+  full = _keys_by_split(sample_dataset.all_files)
+  subset = _keys_by_split(subset_files)
+  assert len(subset) == 8
+  assert all(full[key] == split for key, split in subset.items())
+
+  keys = [f"posts/{i:07d}.jpg" for i in range(20000)]
+  counts = {split: 0 for split in shards.SPLITS}
+  for key in keys:
+    counts[shards.split_of(key, (0.98, 0.01, 0.01))] += 1
+  assert 0.975 < counts["train"] / len(keys) < 0.985
+  assert 0.007 < counts["val"] / len(keys) < 0.013
+  assert 0.007 < counts["test"] / len(keys) < 0.013
+  per_shard = np.bincount([shards.shard_of(key, 8) for key in keys], minlength=8)
+  assert per_shard.min() > 0.9 * len(keys) / 8
+
+
+def test_shard_counts_per_split():
+  assert shards.shards_per_split(1024, (0.98, 0.01, 0.01)) == {
+      "train": 1024, "val": 11, "test": 11}
+  assert shards.shards_per_split(2, (0.5, 0.25, 0.25)) == {
+      "train": 2, "val": 1, "test": 1}
+  assert shards.shards_per_split(4, (0.0, 0.0, 1.0)) == {"test": 4}
+
+
+class _FakeNeuralExtractor(LineArtExtractor):
+  """Stands in for sketchKeras: batched, main process, fails on 90-px-wide images."""
+
+  name = "sketchkeras"
+
+  def __init__(self):
+    self.batch_sizes = []
+
+  def extract(self, image):
+    if image.shape[1] == 90:
+      raise ValueError("cannot handle this one")
+    return 255 - cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+  def extract_batch(self, images_list):
+    self.batch_sizes.append(len(images_list))
+    return [self.extract(image) for image in images_list]
+
+
+def test_main_process_extractors_run_in_batches(tmp_path, monkeypatch):
+  fake = _FakeNeuralExtractor()
+  real_create = build_tfrecords.create_extractor
+  monkeypatch.setattr(build_tfrecords, "create_extractor",
+                      lambda kind, config=None: fake if kind == "sketchkeras"
+                      else real_create(kind, config))
+  source = tmp_path / "in"
+  for index in range(7):
+    width = 90 if index == 4 else 72  # The fake fails on the 90-px-wide one.
+    _write(str(source / f"{index}.png"), _illustration(index, width=width))
+
+  report = build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
+      input_dir=str(source), output_dir=str(tmp_path / "out"),
+      extractors=("xdog", "sketchkeras"), num_shards=1, train_fraction=1.0,
+      val_fraction=0.0, test_fraction=0.0, image_format="jpeg", num_workers=1,
+      extract_chunk_size=3))
+
+  assert fake.batch_sizes[:3] == [3, 3, 1]  # Then the failed chunk one by one.
+  assert report["skipped"] == [{"key": "4.png", "reason": (
+      "line art failed: sketchkeras: ValueError: cannot handle this one")}]
+  assert report["extractors"]["sketchkeras"]["runs_in"] == "main process"
+  assert report["extractors"]["xdog"]["runs_in"] == "worker processes"
+  records = _read_records(str(tmp_path / "out" / "train-00000-of-00001.tfrecord"),
+                          kinds=("xdog", "sketchkeras"))
+  assert [r["key"] for r in records] == ["0.png", "1.png", "2.png", "3.png", "5.png",
+                                         "6.png"]
+  for record in records:
+    source_rgb = _read_rgb(str(source / record["key"]))
+    assert np.abs(record["image"].astype(int) - source_rgb).mean() < 8  # JPEG.
+    np.testing.assert_array_equal(record["sketchkeras"][..., 0],
+                                  _FakeNeuralExtractor().extract(source_rgb))
+
+
+def test_unavailable_or_unknown_extractors_fail_before_any_work(tmp_path, monkeypatch):
+  source = tmp_path / "in"
+  _write(str(source / "a.png"), _illustration(0))
+  out = tmp_path / "out"
+  with pytest.raises(ValueError, match="unknown line art kind 'nope'"):
+    build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
+        input_dir=str(source), output_dir=str(out), extractors=("xdog", "nope")))
+
+  def unavailable(kind, config=None):
+    raise ExtractorUnavailableError(f"{kind}: set --sketchkeras_weights")
+
+  monkeypatch.setattr(build_tfrecords, "create_extractor", unavailable)
+  with pytest.raises(ExtractorUnavailableError, match="--sketchkeras_weights"):
+    build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
+        input_dir=str(source), output_dir=str(out), extractors=("sketchkeras",)))
+  assert not out.exists()
+
+
+@pytest.mark.parametrize("overrides, flag", [
+    (dict(train_fraction=0.9), "--train_fraction"),
+    (dict(min_side=512, max_side=256), "--min_side"),
+    (dict(num_shards=0), "--num_shards"),
+    (dict(extractors=("xdog", "xdog")), "--extractors"),
+    (dict(input_dir="/no/such/folder"), "--input_dir"),
+    (dict(exclude_keys="/no/such/file"), "--exclude_keys"),
+])
+def test_bad_settings_name_the_flag(tmp_path, overrides, flag):
+  paths = dict(input_dir=tmp_path, output_dir=tmp_path / "out")
+  config = _sample_config(**{**paths, **overrides})
+  with pytest.raises(ValueError, match=flag):
+    build_tfrecords.build_dataset(config)
+
+
+def test_flags_make_the_configs():
+  flag_values = flags.FlagValues()
+  build_tfrecords.define_flags(flag_values)
+  flag_values(["prog", "--input_dir=in", "--output_dir=out", "--extractors=xdog",
+               "--num_shards=3", "--xdog_sigma=0.8", "--image_format=jpeg",
+               "--min_side=768", "--max_side=768"])
+  config, extractor_configs = build_tfrecords.configs_from_flags(flag_values)
+  assert config == dataclasses.replace(
+      build_tfrecords.BuildConfig(), input_dir="in", output_dir="out", num_shards=3,
+      image_format="jpeg", min_side=768, max_side=768)
+  assert extractor_configs == {"xdog": configs.XDoGConfig(xdog_sigma=0.8)}
+
+
+def test_image_helpers():
+  gray = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=-1)
+  assert images.colorfulness(gray) == 0.0
+  assert images.colorfulness(_illustration(0)) > 30
+  tall = np.zeros((300, 200, 3), np.uint8)
+  assert images.resize_shorter_side(tall, max_side=100).shape == (150, 100, 3)
+  assert images.resize_shorter_side(tall, min_side=400).shape == (600, 400, 3)
+  assert images.resize_shorter_side(tall, 100, 250) is tall
+
+
+def test_worker_modules_do_not_import_tensorflow():
+  code = ("import sys, data_tools.build_tfrecords, data_tools.extractors.xdog; "
+          "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
+          "assert not bad, bad")
+  subprocess.run([sys.executable, "-c", code], check=True, cwd=_REPO)
