@@ -1,0 +1,68 @@
+"""Forward FLOP counting from the traced graph, against hand counts."""
+
+import keras
+import pytest
+import tensorflow as tf
+
+from tfcolor import flops
+from tfcolor.config import ModelConfig
+from tfcolor.models import build_generator, build_vgg19
+
+TINY = ModelConfig(stem_filters=8, down_filters=(8, 16, 16, 32), num_mid_blocks=2,
+                   csa_hint_filters=8, csa_attention_filters=8, up_filters=(16, 16, 8, 8),
+                   vgg_weights="none")
+
+# VGG19 convs up to block4_conv4: (scale divisor, in, out).
+_VGG_TO_BLOCK4_CONV4 = [(1, 3, 64), (1, 64, 64), (2, 64, 128), (2, 128, 128),
+                        (4, 128, 256), (4, 256, 256), (4, 256, 256), (4, 256, 256),
+                        (8, 256, 512), (8, 512, 512), (8, 512, 512), (8, 512, 512)]
+
+
+def _hand_count(c, height, width):
+  """2 x multiply-adds of every conv of DESIGN.md's generator + the VGG hint encoder."""
+  conv = lambda scale, k, cin, cout: 2 * (height // scale) * (width // scale) * k * k * cin * cout
+  total = conv(1, 7, 5, c.stem_filters)
+  widths = (c.stem_filters,) + tuple(c.down_filters)
+  for i in range(1, 5):
+    total += conv(2 ** i, 3, widths[i - 1], widths[i])
+  total += sum(conv(scale, 3, cin, cout) for scale, cin, cout in _VGG_TO_BLOCK4_CONV4)
+  mid, hint, attention = c.down_filters[-1], c.csa_hint_filters, c.csa_attention_filters
+  block = (2 * conv(16, 3, mid, mid) + conv(16, 3, 512, hint) + 2 * conv(16, 3, hint, hint)
+           + conv(16, 3, mid + hint, attention) + conv(16, 3, attention, 1))
+  total += c.num_mid_blocks * block
+  previous = mid
+  for i, (up, skip) in enumerate(zip(c.up_filters, reversed(widths[:4]))):
+    in_scale, out_scale = 2 ** (4 - i), 2 ** (3 - i)
+    total += 2 * (height // in_scale) * (width // in_scale) * previous * 9 * up  # transposed
+    total += conv(out_scale, 3, up + skip, up)
+    previous = up
+  return total + conv(1, 7, previous, 3)
+
+
+@pytest.fixture(scope="module")
+def generator():
+  return build_generator(TINY, build_vgg19("none"))
+
+
+@pytest.mark.parametrize("height,width", [(32, 32), (32, 48)])
+def test_generator_flops_match_hand_count(generator, height, width):
+  assert flops.generator_flops(generator, height, width) == _hand_count(TINY, height, width)
+  assert flops.generator_flops(generator, height, width, batch_size=2) == 2 * _hand_count(
+      TINY, height, width)
+
+
+def test_matmul_flops():
+  dense = keras.Sequential([keras.Input((7,)), keras.layers.Dense(5)])
+  assert flops.forward_flops(dense, [tf.TensorSpec((3, 7))]) == 2 * 3 * 7 * 5
+
+
+def test_unknown_sizes_are_refused():
+  conv = keras.layers.Conv2D(2, 3)
+  with pytest.raises(ValueError, match="not fully known"):
+    flops.forward_flops(conv, [tf.TensorSpec((1, None, None, 3))])
+
+
+def test_nested_functions_are_counted():
+  inner = tf.function(lambda x: tf.linalg.matmul(x, tf.ones((4, 6))))
+  outer = lambda x: inner(x) + inner(x)
+  assert flops.forward_flops(outer, [tf.TensorSpec((2, 4))]) == 2 * (2 * 2 * 4 * 6)

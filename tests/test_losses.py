@@ -1,0 +1,98 @@
+"""Loss functions: per-example shapes, known values, formulas, gradients."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfcolor import losses
+
+
+def _outputs(logits_value, batch=2, num_discriminators=3, feature_value=0.0):
+  """A discriminator output list-of-lists: 4 feature maps + logits per D."""
+  return [[tf.fill((batch, 4, 4, 2), feature_value) for _ in range(4)]
+          + [tf.fill((batch, 3, 3, 1), logits_value)]
+          for _ in range(num_discriminators)]
+
+
+def test_bce_on_zero_logits_is_log2_per_term_and_discriminator():
+  zeros = _outputs(0.0)
+  d_loss = losses.discriminator_adversarial_loss(zeros, zeros, "bce")
+  g_loss = losses.generator_adversarial_loss(zeros, "bce")
+  assert d_loss.shape == (2,) and g_loss.shape == (2,) and d_loss.dtype == tf.float32
+  np.testing.assert_allclose(d_loss, [3 * 2 * math.log(2)] * 2, rtol=1e-6)
+  np.testing.assert_allclose(g_loss, [3 * math.log(2)] * 2, rtol=1e-6)
+
+
+def test_bce_is_stable_for_large_logits():
+  confident = losses.discriminator_adversarial_loss(_outputs(100.0), _outputs(-100.0), "bce")
+  np.testing.assert_allclose(confident, 0.0, atol=1e-6)
+  fooled = losses.generator_adversarial_loss(_outputs(-100.0), "bce")
+  np.testing.assert_allclose(fooled, 3 * 100.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind,real,fake,d_expected,g_expected", [
+    ("lsgan", 0.5, 0.25, (0.5 - 1) ** 2 + 0.25 ** 2, (0.25 - 1) ** 2),
+    ("hinge", 0.5, 0.25, (1 - 0.5) + (1 + 0.25), -0.25),
+    ("hinge", 2.0, -3.0, 0.0, 3.0),
+])
+def test_lsgan_and_hinge_formulas(kind, real, fake, d_expected, g_expected):
+  d_loss = losses.discriminator_adversarial_loss(_outputs(real), _outputs(fake), kind)
+  g_loss = losses.generator_adversarial_loss(_outputs(fake), kind)
+  np.testing.assert_allclose(d_loss, [3 * d_expected] * 2, rtol=1e-6, atol=1e-7)
+  np.testing.assert_allclose(g_loss, [3 * g_expected] * 2, rtol=1e-6, atol=1e-7)
+
+
+def test_losses_are_per_example():
+  logits = tf.concat([tf.zeros((1, 3, 3, 1)), tf.fill((1, 3, 3, 1), 2.0)], axis=0)
+  fake = [[logits]]  # one discriminator, logits only
+  np.testing.assert_allclose(losses.generator_adversarial_loss(fake, "lsgan"), [1.0, 1.0])
+  np.testing.assert_allclose(losses.generator_adversarial_loss(fake, "hinge"), [0.0, -2.0])
+  # Mean over positions: one logit of 9 at 3 -> hinge 3/9 for that example only.
+  spot = np.zeros((2, 3, 3, 1), "float32")
+  spot[1, 0, 0, 0] = -3.0
+  np.testing.assert_allclose(losses.generator_adversarial_loss([[spot]], "hinge"),
+                             [0.0, 3.0 / 9], rtol=1e-6)
+
+
+def test_unknown_kind_is_named():
+  with pytest.raises(ValueError, match="--adversarial_loss"):
+    losses.generator_adversarial_loss(_outputs(0.0), "wgan")
+
+
+def test_feature_matching_zero_for_identical_and_pix2pixhd_weights():
+  real = _outputs(0.0, feature_value=0.7)
+  np.testing.assert_allclose(losses.feature_matching_loss(real, real), [0.0, 0.0])
+  # |1 - 0| in every map: per D, 4 maps x 4/4 weight x 1/3 -> total 4; logits ignored.
+  fake = _outputs(5.0, feature_value=0.0)
+  ones = _outputs(-5.0, feature_value=1.0)
+  np.testing.assert_allclose(losses.feature_matching_loss(ones, fake), [4.0, 4.0], rtol=1e-6)
+  # Two D's with 2 feature maps each: weight 4/2 per layer, 1/2 per D.
+  short = lambda value: [[tf.fill((1, 2, 2, 1), value)] * 2 + [tf.zeros((1, 1, 1, 1))]] * 2
+  np.testing.assert_allclose(losses.feature_matching_loss(short(0.5), short(0.0)),
+                             [2 * 2 * (4 / 2) * 0.5 / 2], rtol=1e-6)
+
+
+def test_feature_matching_gradient_flows_to_fake_only():
+  real = [[tf.Variable(tf.ones((1, 2, 2, 1))), tf.zeros((1, 1, 1, 1))]]
+  fake = [[tf.Variable(tf.zeros((1, 2, 2, 1))), tf.zeros((1, 1, 1, 1))]]
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(losses.feature_matching_loss(real, fake))
+  real_grad, fake_grad = tape.gradient(loss, [real[0][0], fake[0][0]])
+  assert real_grad is None and fake_grad is not None
+
+
+def test_perceptual_loss_weights_layers():
+  real = [tf.ones((2, 4, 4, 3)), tf.ones((2, 2, 2, 5))]
+  fake = [tf.zeros((2, 4, 4, 3)), tf.concat([tf.zeros((1, 2, 2, 5)), tf.ones((1, 2, 2, 5))], 0)]
+  loss = losses.perceptual_loss(real, fake, (0.25, 1.0))
+  np.testing.assert_allclose(loss, [0.25 + 1.0, 0.25], rtol=1e-6)
+  with pytest.raises(ValueError, match="layer weights"):
+    losses.perceptual_loss(real, fake, (1.0,))
+
+
+def test_bfloat16_inputs_give_float32_losses():
+  outputs = [[tf.zeros((2, 2, 2, 3), tf.bfloat16), tf.zeros((2, 2, 2, 1), tf.float32)]]
+  assert losses.feature_matching_loss(outputs, outputs).dtype == tf.float32
+  assert losses.generator_adversarial_loss(outputs).dtype == tf.float32

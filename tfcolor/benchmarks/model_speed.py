@@ -1,0 +1,73 @@
+"""Generator inference speed, batch 1, default widths (a benchmark, not a test).
+
+  python -m tfcolor.benchmarks.model_speed [--sizes=256,512] [--repeats=5]
+      [--mid_block=csa] [--json_out=speed.json]
+
+Prints, for each size: median seconds per image, the forward GFLOPs (VGG hint
+encoder included), the achieved GFLOP/s and, for scale, the float32 matmul
+peak GFLOP/s measured right after each timing in the same process. VGG
+weights are random (nothing is downloaded); speed does not depend on them.
+"""
+
+import os
+
+from absl import app, flags, logging
+import tensorflow as tf
+
+from tfcolor import config as config_lib
+from tfcolor import flops as flops_lib
+from tfcolor import io_utils
+from tfcolor.benchmarks import common
+from tfcolor.models import factory
+
+_SIZES = flags.DEFINE_list("sizes", ["256", "512"], "Square input sides (multiples of 16).")
+_REPEATS = flags.DEFINE_integer("repeats", 5, "Timed calls per size (after 1 warm-up).")
+_MID_BLOCK = flags.DEFINE_enum("mid_block", "csa", list(config_lib.GENERATORS),
+                               "Generator variant.")
+_JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+
+
+def benchmark_generator(model_config, sizes, repeats=5):
+  """Rows of {size, median_s, min_s, gflops, achieved_gflops_per_s, matmul_peak_gflops_per_s}."""
+  generator = factory.build_generator(model_config)
+  rows = []
+  for size in sizes:
+    flops = flops_lib.generator_flops(generator, size)
+    inputs = {"lineart": tf.random.uniform((1, size, size, 1), -1.0, 1.0),
+              "hints": tf.zeros((1, size, size, 4))}
+    forward = tf.function(lambda batch: generator(batch, training=False), autograph=False)
+    timing = common.time_call(forward, inputs, warmup=1, repeats=repeats)
+    # Measured next to each timing: on a shared machine the peak moves too.
+    peak = common.matmul_peak_gflops()
+    rows.append({"size": size, "median_s": timing.median_s, "min_s": timing.min_s,
+                 "gflops": flops / 1e9,
+                 "achieved_gflops_per_s": common.gflops_per_second(flops, timing.median_s),
+                 "matmul_peak_gflops_per_s": peak})
+    logging.info("size %d: %.3f s/image, matmul peak %.1f GFLOP/s",
+                 size, timing.median_s, peak)
+  return rows
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  sizes = [int(size) for size in _SIZES.value]
+  bad = [size for size in sizes if size <= 0 or size % 16]
+  if bad:
+    raise app.UsageError(f"--sizes must be positive multiples of 16, got {bad}")
+  model_config = config_lib.ModelConfig(generator=_MID_BLOCK.value, vgg_weights="none")
+  rows = benchmark_generator(model_config, sizes, _REPEATS.value)
+  print(f"generator ({_MID_BLOCK.value}, default widths), batch 1, float32, "
+        f"{os.cpu_count()} CPUs visible")
+  print(f"{'size':>6} {'s/image':>9} {'GFLOPs':>8} {'GFLOP/s':>8} {'matmul peak':>12} "
+        f"{'% peak':>7}")
+  for row in rows:
+    print(f"{row['size']:>6} {row['median_s']:>9.3f} {row['gflops']:>8.1f} "
+          f"{row['achieved_gflops_per_s']:>8.1f} {row['matmul_peak_gflops_per_s']:>12.1f} "
+          f"{100 * row['achieved_gflops_per_s'] / row['matmul_peak_gflops_per_s']:>6.0f}%")
+  if _JSON_OUT.value:
+    io_utils.atomic_write_json(_JSON_OUT.value, {"generator": _MID_BLOCK.value, "rows": rows})
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,31 @@
+"""Parameter counts and forward GFLOPs of an experiment's networks."""
+
+import numpy as np
+
+from tfcolor import flops as flops_lib
+from tfcolor.models import factory
+
+
+def _count(weights):
+  return int(sum(np.prod(weight.shape) for weight in weights))
+
+
+def model_statistics(model_config, crop_size):
+  """{generator_params, discriminator_params, vgg_params, generator_gflops, crop_size}.
+
+  generator_params: trainable generator weights (the frozen VGG excluded);
+  discriminator_params: all discriminators together; vgg_params: the VGG19
+  without classifier; generator_gflops: one crop_size x crop_size image,
+  VGG hint encoder included. The VGG is built with random weights: counting
+  needs no download.
+  """
+  vgg = factory.build_vgg19("none")
+  generator = factory.build_generator(model_config, vgg)
+  discriminator = factory.build_discriminator(model_config)
+  return {
+      "generator_params": _count(generator.trainable_weights),
+      "discriminator_params": _count(discriminator.weights),
+      "vgg_params": _count(vgg.weights),
+      "generator_gflops": flops_lib.generator_flops(generator, crop_size) / 1e9,
+      "crop_size": int(crop_size),
+  }

@@ -1,0 +1,41 @@
+"""Prints the sizes of an experiment's networks.
+
+  python -m tfcolor.summary --flagfile=configs/paper.cfg [--json]
+
+Generator trainable parameters (frozen VGG excluded), the discriminators'
+parameters together, VGG19's, and the generator's forward GFLOPs (VGG hint
+encoder included) for one image at --crop_size. With --json: one JSON object
+with the keys generator_params, discriminator_params, vgg_params,
+generator_gflops, crop_size.
+"""
+
+import json
+
+from absl import app, flags
+
+from tfcolor import flags as tfcolor_flags
+from tfcolor.models import statistics
+
+tfcolor_flags.define_flags()
+_JSON = flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  config = tfcolor_flags.config_from_flags()
+  stats = statistics.model_statistics(config.model, config.data.crop_size)
+  if _JSON.value:
+    print(json.dumps(stats, sort_keys=True))
+    return
+  print(f"generator ({config.model.generator}) trainable params: "
+        f"{stats['generator_params']:,}")
+  print(f"discriminators ({config.model.num_discriminators}) params: "
+        f"{stats['discriminator_params']:,}")
+  print(f"VGG19 (frozen, shared) params: {stats['vgg_params']:,}")
+  print(f"generator forward GFLOPs at {stats['crop_size']}x{stats['crop_size']}, "
+        f"batch 1: {stats['generator_gflops']:.2f}")
+
+
+if __name__ == "__main__":
+  app.run(main)
