@@ -44,6 +44,9 @@ class DataConfig:
   shuffle_buffer: int = field(1024, "Examples in the training shuffle buffer.")
   num_parallel_calls: int = field(
       -1, "Parallel calls of the per-example map (-1 = tf.data.AUTOTUNE).")
+  deterministic_train_input: bool = field(
+      False, "Fix the order of training examples so a run is reproducible for "
+      "--seed (slower); augmentation and hints are seeded per example anyway.")
   eval_mode: str = field(
       "center_crop", "Evaluation input: centre crop of --crop_size, or full image.",
       EVAL_MODES)
@@ -103,8 +106,14 @@ class TrainConfig:
   checkpoint_every: int = field(1000, "Save a checkpoint every N steps (and at the end).")
   keep_checkpoints: int = field(5, "Checkpoints kept in --model_dir.")
   log_every: int = field(50, "Write scalars to TensorBoard every N steps.")
-  image_every: int = field(500, "Write an image grid every N steps.")
+  image_every: int = field(
+      500, "Write an image grid (TensorBoard and model_dir/samples/) every N steps.")
+  num_samples: int = field(
+      6, "Rows (fixed eval examples) in the sample grids: line art | hints | output | "
+      "ground truth.")
   seed: int = field(0, "Seed of weight init and data order.")
+  tpu: str = field(
+      "", "TPU name or grpc:// address for --strategy=tpu ('' = the local TPU).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +163,8 @@ def validate(config):
     raise ValueError("--global_batch_size must be >= 1")
   if train.train_steps < 0:
     raise ValueError("--train_steps must be >= 0")
-  for name in ("checkpoint_every", "keep_checkpoints", "log_every", "image_every"):
+  for name in ("checkpoint_every", "keep_checkpoints", "log_every", "image_every",
+               "num_samples"):
     if getattr(train, name) < 1:
       raise ValueError(f"--{name} must be >= 1")
   if train.jit_compile and train.strategy in ("mirrored", "multi_worker"):

@@ -13,11 +13,22 @@ from tfcolor.config import field
 class XDoGConfig:
   """Extended difference of Gaussians (Winnemöller et al. 2012)."""
 
-  xdog_sigma: float = field(0.6, "XDoG: std of the narrow Gaussian (pixels).")
-  xdog_k: float = field(4.5, "XDoG: ratio of the wide to the narrow Gaussian's std.")
-  xdog_tau: float = field(0.98, "XDoG: weight of the wide Gaussian (edge sensitivity).")
-  xdog_epsilon: float = field(0.1, "XDoG: threshold on the DoG response (0..1 scale).")
-  xdog_phi: float = field(200.0, "XDoG: steepness of the soft threshold (tanh).")
+  xdog_sigma: float = field(
+      0.5, "XDoG: std of the narrow Gaussian, pixels. 0.5 keeps 1-5 px strokes single "
+      "and ignores JPEG ringing at 768 px; scale it with the image resolution.")
+  xdog_k: float = field(
+      4.5, "XDoG: wide/narrow Gaussian std ratio; sets how far a line reaches from an "
+      "edge. 4.5 is common for anime line art; the classic DoG 1.6 splits thick outlines "
+      "into two thin lines.")
+  xdog_p: float = field(
+      15.0, "XDoG: sharpening p in (1+p)*G_sigma - p*G_{k*sigma}; 15 still draws the "
+      "border of two fills 0.1 apart in luminance, higher thickens strong edges.")
+  xdog_epsilon: float = field(
+      0.1, "XDoG: responses below this (0..1 luminance) become ink; 0.1 keeps "
+      "mid-tone fills and soft shading white.")
+  xdog_phi: float = field(
+      200.0, "XDoG: steepness of the tanh soft threshold; 200 = crisp ink with a "
+      "one-pixel antialiased edge.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +37,13 @@ class SketchKerasConfig:
 
   sketchkeras_weights: str = field("", "Path to sketchKeras' public mod.h5.")
   sketchkeras_batch_size: int = field(8, "Images per sketchKeras batch.")
+  sketchkeras_long_side: int = field(
+      512, "sketchKeras: the image is resized to this long side and padded to a "
+      "square of it before the net (the public code: 512; a multiple of 16); "
+      "0 = native size, padded to a multiple of 16.")
+  sketchkeras_threshold: float = field(
+      0.1, "sketchKeras: responses below this (0..1) become paper (the public "
+      "'enhanced' output: 0.1; 0 keeps every response).")
 
 
 @dataclasses.dataclass(frozen=True)
