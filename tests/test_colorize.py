@@ -1,0 +1,117 @@
+"""tfcolor.colorize: hint layers, points files, folders, bad files."""
+
+import logging as std_logging
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import export_testlib as lib
+from tfcolor.serving import colorize_files, export, hint_files
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+  root = tmp_path_factory.mktemp("colorize")
+  generator = lib.make_model_dir(root / "run")
+  saved_model = export.export_saved_model(generator, str(root / "serving"), 1)
+  tflite_path = export.write_tflite(str(root / "model.tflite"),
+                                    export.convert_tflite(generator, 32))
+  return {"generator": generator, "saved_model": saved_model, "tflite": tflite_path}
+
+
+def _write_lineart(path, height=37, width=50, mode="L"):
+  lineart, _ = lib.random_inputs(1, height, width, seed=height)
+  Image.fromarray(lineart[0, ..., 0]).convert(mode).save(path)
+  return lineart[0, ..., 0]
+
+
+def _config(**kwargs):
+  return colorize_files.ColorizeConfig(**kwargs)
+
+
+def test_hint_layer_matches_the_model(models, tmp_path):
+  lineart = _write_lineart(tmp_path / "page.png")
+  layer = np.zeros((37, 50, 4), np.uint8)
+  layer[5:10, 5:10] = (255, 0, 0, 255)
+  Image.fromarray(layer, "RGBA").save(tmp_path / "hints.png")
+  result = colorize_files.colorize_files(_config(
+      model=models["saved_model"], lineart=str(tmp_path / "page.png"),
+      hints=str(tmp_path / "hints.png"), output=str(tmp_path / "out.png")))
+  assert result == {"written": [str(tmp_path / "out.png")], "failed": {}}
+  image = np.asarray(Image.open(tmp_path / "out.png"))
+  reference = lib.keras_reference(models["generator"], lineart[None, ..., None],
+                                  layer[None])[0]
+  assert image.shape == (37, 50, 3)
+  assert np.abs(image - np.round((reference + 1) * 127.5)).max() <= 1
+
+
+def test_points_file_pixels_and_fractions():
+  hints = hint_files.parse_points("# comment\n2 3 #ff8000\n0.5 1.0 #0000ff 1\n", 10, 20)
+  np.testing.assert_array_equal(hints[2:5, 1:4], np.full((3, 3, 4), [255, 128, 0, 255]))
+  assert tuple(hints[9, 10]) == (0, 0, 255, 255)  # (0.5, 1.0) of 20x10, 1 px
+  assert (hints[..., 3] > 0).sum() == 10
+  with pytest.raises(ValueError, match="line 1: colour 'red'"):
+    hint_files.parse_points("1 1 red", 10, 10, "p.txt")
+  with pytest.raises(ValueError, match="outside"):
+    hint_files.parse_points("30 1 #ffffff", 10, 10)
+
+
+def test_points_file_through_tflite(models, tmp_path):
+  _write_lineart(tmp_path / "page.jpg", mode="RGB")  # colour line art -> gray
+  (tmp_path / "hints.txt").write_text("10 10 #00ff00 4\n0.8 0.2 #ff00ff\n")
+  result = colorize_files.colorize_files(_config(
+      model=models["tflite"], lineart=str(tmp_path / "page.jpg"),
+      hints=str(tmp_path / "hints.txt"), output=str(tmp_path) + os.sep))
+  assert result["written"] == [str(tmp_path / "page.png")]
+  assert np.asarray(Image.open(tmp_path / "page.png")).shape == (37, 50, 3)
+
+
+def test_folder_skips_bad_files_and_resizes_hints(models, tmp_path, caplog):
+  pages, hints, out = tmp_path / "pages", tmp_path / "hints", tmp_path / "out"
+  pages.mkdir(), hints.mkdir()
+  for name in ("a", "b", "c"):
+    _write_lineart(pages / f"{name}.png")
+  _write_lineart(pages / "d.png", height=20, width=16)
+  (pages / "broken.png").write_text("not an image")
+  Image.fromarray(np.full((10, 12, 4), 200, np.uint8), "RGBA").save(hints / "a.png")
+  with caplog.at_level(std_logging.WARNING):
+    result = colorize_files.colorize_files(_config(
+        model=models["saved_model"], lineart=str(pages), hints=str(hints),
+        output=str(out), batch_size=2))
+  assert sorted(os.listdir(out)) == ["a.png", "b.png", "c.png", "d.png"]
+  assert list(result["failed"]) == [str(pages / "broken.png")]
+  assert "not an image PIL can read" in result["failed"][str(pages / "broken.png")]
+  assert "resizing the hints" in caplog.text
+  assert np.asarray(Image.open(out / "d.png")).shape == (20, 16, 3)
+
+
+def test_missing_files_are_named(models, tmp_path):
+  with pytest.raises(FileNotFoundError, match="nope.png"):
+    colorize_files.colorize_files(_config(
+        model=models["saved_model"], lineart=str(tmp_path / "nope.png"),
+        output=str(tmp_path / "o.png")))
+  with pytest.raises(FileNotFoundError, match="--model"):
+    colorize_files.load_colorizer(str(tmp_path))
+  _write_lineart(tmp_path / "page.png")
+  result = colorize_files.colorize_files(_config(
+      model=models["saved_model"], lineart=str(tmp_path / "page.png"),
+      hints=str(tmp_path / "missing_hints.png"), output=str(tmp_path / "o.png")))
+  assert "missing_hints.png does not exist" in result["failed"][str(tmp_path / "page.png")]
+
+
+def test_cli_end_to_end(models, tmp_path):
+  _write_lineart(tmp_path / "page.png")
+  (tmp_path / "hints.txt").write_text("5 5 #123456\n")
+  run = subprocess.run(
+      [sys.executable, "-m", "tfcolor.colorize", f"--model={models['saved_model']}",
+       f"--lineart={tmp_path / 'page.png'}", f"--hints={tmp_path / 'hints.txt'}",
+       f"--output={tmp_path / 'out.png'}"],
+      cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+  assert run.returncode == 0, run.stderr[-2000:]
+  assert np.asarray(Image.open(tmp_path / "out.png")).shape == (37, 50, 3)

@@ -1,0 +1,36 @@
+"""Exports a trained generator for TF Serving and/or TFLite.
+
+  python -m tfcolor.export --model_dir=runs/demo --export_dir=exports/demo \
+      [--tflite=exports/demo.tflite --tflite_size=512 \
+       --quantize=none|float16|dynamic_int8|int8 [--representative_data=GLOB]]
+
+Writes EXPORT_DIR/<version>/ (version = the checkpoint's step) with the
+signatures serving_default (uint8 line art + RGBA hints -> uint8 image, any
+size) and colorize_float. See docs/deployment.md.
+"""
+
+from absl import app, logging
+
+from tfcolor import flags as tfcolor_flags
+from tfcolor.serving import export
+
+tfcolor_flags.define_dataclass_flags(export.ExportConfig)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  try:
+    config = export.validate_export_config(
+        tfcolor_flags.dataclass_from_flags(export.ExportConfig))
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
+  result = export.run_export(config)
+  for key in ("saved_model", "tflite"):
+    if key in result:
+      logging.info("%s: %s", key, result[key])
+      print(f"{key}: {result[key]}")
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,8 @@
+"""Deployment: load a trained generator, export it, and run the exports.
+
+  model_loading  model_dir (config.json + checkpoints) -> Keras generator
+  signature      the serving module: uint8 in, pad to the stride, crop, uint8 out
+  export         SavedModel (TF Serving layout) and TFLite conversion
+  tflite_runner  runs a .tflite export on images of any size
+  hint_files     hint PNG layers and points files -> RGBA hint arrays
+"""

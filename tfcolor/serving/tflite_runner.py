@@ -1,0 +1,122 @@
+"""Runs a `tfcolor.export` TFLite model on uint8 images of any size.
+
+The TFLite model has one fixed square size S and float32 I/O in the model's
+value ranges (see `export`). Around it this runner does what the SavedModel
+does in its graph, with the same conversion functions (`signature`): the line
+art is scaled to fit S x S keeping its aspect ratio (area filter for line art,
+nearest for hints so hint colours stay exact), padded with white paper / no
+hints, colourised, cropped and scaled back to the input size.
+
+Uses the LiteRT interpreter (`ai-edge-litert`) when installed, else
+`tf.lite.Interpreter` (deprecated in TF 2.21).
+"""
+
+import numpy as np
+
+LINEART_KEY, HINTS_KEY, IMAGE_KEY = "lineart", "hints", "image"
+
+
+def interpreter_class():
+  """LiteRT's Interpreter if `ai-edge-litert` is installed, else TF's."""
+  try:
+    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=import-outside-toplevel
+  except ImportError:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    Interpreter = tf.lite.Interpreter  # pylint: disable=invalid-name
+  return Interpreter
+
+
+def make_interpreter(model_path=None, model_content=None, num_threads=None):
+  """An allocated interpreter for a .tflite file or flatbuffer bytes."""
+  interpreter = interpreter_class()(model_path=model_path, model_content=model_content,
+                                    num_threads=num_threads)
+  interpreter.allocate_tensors()
+  return interpreter
+
+
+def op_names(model_bytes):
+  """Names of the operators a TFLite model uses (e.g. CONV_2D, FlexConv2D)."""
+  interpreter = interpreter_class()(model_content=model_bytes)
+  return sorted({op["op_name"] for op in interpreter._get_ops_details()})  # pylint: disable=protected-access
+
+
+class TFLiteColorizer:
+  """A .tflite colorizer: `colorize(lineart_u8, hints_u8)` -> uint8 image.
+
+  Args:
+    model_path: path of a `tfcolor.export --tflite` model (or None).
+    model_content: its bytes instead of a path.
+    num_threads: interpreter threads (None = its default).
+  """
+
+  def __init__(self, model_path=None, model_content=None, num_threads=None):
+    self.interpreter = make_interpreter(model_path, model_content, num_threads)
+    signatures = self.interpreter.get_signature_list()
+    if len(signatures) != 1:
+      raise ValueError(f"{model_path or 'TFLite model'}: expected one signature, got "
+                       f"{sorted(signatures)}; was it made by tfcolor.export?")
+    (self.signature_key, io_names), = signatures.items()
+    if set(io_names["inputs"]) != {LINEART_KEY, HINTS_KEY}:
+      raise ValueError(f"{model_path or 'TFLite model'}: inputs {io_names['inputs']}, "
+                       f"expected {[HINTS_KEY, LINEART_KEY]}")
+    self._runner = self.interpreter.get_signature_runner(self.signature_key)
+    shape = self._runner.get_input_details()[LINEART_KEY]["shape"]
+    self.size = int(shape[1])
+
+  def run_float(self, lineart, hints):
+    """Model-range float inputs (1, S, S, 1) and (1, S, S, 4) -> (1, S, S, 3) float."""
+    outputs = self._runner(**{LINEART_KEY: np.asarray(lineart, np.float32),
+                              HINTS_KEY: np.asarray(hints, np.float32)})
+    return outputs[IMAGE_KEY]
+
+  def colorize(self, lineart, hints=None):
+    """uint8 line art (H, W) or (H, W, 1), RGBA hints (H, W, 4) or None -> uint8 (H, W, 3)."""
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    lineart = np.asarray(lineart, np.uint8)
+    if lineart.ndim == 3:
+      lineart = lineart[..., 0]
+    height, width = lineart.shape
+    if hints is None:
+      hints = np.zeros((height, width, 4), np.uint8)
+    hints = np.asarray(hints, np.uint8)
+    if hints.shape != (height, width, 4):
+      raise ValueError(f"hints must be ({height}, {width}, 4) RGBA like the line art, "
+                       f"got {hints.shape}")
+    size = self.size
+    scale = min(size / height, size / width)
+    fit_h, fit_w = max(1, round(height * scale)), max(1, round(width * scale))
+    lineart_fit = np.asarray(Image.fromarray(lineart).resize(
+        (fit_w, fit_h), Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC))
+    hints_fit = np.asarray(Image.fromarray(hints, "RGBA").resize(
+        (fit_w, fit_h), Image.Resampling.NEAREST))
+    lineart_canvas = np.full((size, size), 255, np.uint8)
+    hints_canvas = np.zeros((size, size, 4), np.uint8)
+    lineart_canvas[:fit_h, :fit_w] = lineart_fit
+    hints_canvas[:fit_h, :fit_w] = hints_fit
+    image = self.run_float(lineart_to_model(lineart_canvas[None, ..., None]),
+                           hints_to_model(hints_canvas[None]))
+    image = image_to_uint8(image[0, :fit_h, :fit_w])
+    if (fit_h, fit_w) != (height, width):
+      image = np.asarray(Image.fromarray(image).resize((width, height),
+                                                       Image.Resampling.BICUBIC))
+    return image
+
+
+# The same formulas as the SavedModel's graph (`signature.lineart_to_model`,
+# ...), in numpy so the TFLite path needs no TensorFlow; tests check they agree.
+
+
+def lineart_to_model(lineart):
+  return np.asarray(lineart, np.float32) / 127.5 - 1.0
+
+
+def hints_to_model(hints):
+  hints = np.asarray(hints)
+  mask = (hints[..., 3:4] > 0).astype(np.float32)
+  rgb = (hints[..., :3].astype(np.float32) / 127.5 - 1.0) * mask
+  return np.concatenate([rgb, mask], axis=-1)
+
+
+def image_to_uint8(image):
+  return np.clip(np.round((np.asarray(image, np.float32) + 1.0) * 127.5), 0,
+                 255).astype(np.uint8)
