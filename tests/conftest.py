@@ -60,3 +60,23 @@ def sample_dataset(tmp_path_factory):
   return SampleDataset(images_dir=images_dir, tfrecord_dir=tfrecord_dir,
                        train_files=files["train"], val_files=files["val"],
                        test_files=files["test"], report=report)
+
+
+# ---------------------------------------------------------------------------
+# Two logical CPU devices, so MirroredStrategy can run two replicas on a
+# CPU-only machine (tests/test_distribution.py). Logical devices can only be
+# set before TensorFlow initialises its runtime, hence a configure hook. Ops
+# still run on /cpu:0 unless a test places them, so other tests are unaffected.
+
+NUM_LOGICAL_CPUS = 2
+
+
+def pytest_configure(config):
+  del config
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  cpus = tf.config.list_physical_devices("CPU")
+  try:
+    tf.config.set_logical_device_configuration(
+        cpus[0], [tf.config.LogicalDeviceConfiguration()] * NUM_LOGICAL_CPUS)
+  except RuntimeError:  # Runtime already initialised (e.g. by a plugin).
+    pass
