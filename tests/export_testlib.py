@@ -8,11 +8,8 @@ import tensorflow as tf
 from tfcolor import config as config_lib
 from tfcolor.models import factory
 from tfcolor.training import checkpointing
+from model_testlib import TINY_MODEL  # re-exported to the export tests
 
-TINY_MODEL = config_lib.ModelConfig(
-    stem_filters=8, down_filters=(8, 16, 16, 32), num_mid_blocks=2,
-    csa_hint_filters=8, csa_attention_filters=8, up_filters=(16, 16, 8, 8),
-    vgg_weights="none")
 STEP = 7
 
 

@@ -5,12 +5,9 @@ import pytest
 import tensorflow as tf
 
 from tfcolor import flops
-from tfcolor.config import ModelConfig
 from tfcolor.models import build_generator, build_vgg19
+from model_testlib import TINY_MODEL as TINY
 
-TINY = ModelConfig(stem_filters=8, down_filters=(8, 16, 16, 32), num_mid_blocks=2,
-                   csa_hint_filters=8, csa_attention_filters=8, up_filters=(16, 16, 8, 8),
-                   vgg_weights="none")
 
 # VGG19 convs up to block4_conv4: (scale divisor, in, out).
 _VGG_TO_BLOCK4_CONV4 = [(1, 3, 64), (1, 64, 64), (2, 64, 128), (2, 128, 128),

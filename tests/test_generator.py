@@ -9,10 +9,8 @@ import tensorflow as tf
 
 from tfcolor.config import ModelConfig
 from tfcolor.models import ColorizationGenerator, build_generator, build_vgg19
+from model_testlib import TINY_MODEL as TINY
 
-TINY = ModelConfig(stem_filters=8, down_filters=(8, 16, 16, 32), num_mid_blocks=2,
-                   csa_hint_filters=8, csa_attention_filters=8, up_filters=(16, 16, 8, 8),
-                   vgg_weights="none")
 
 
 @pytest.fixture(scope="module")
