@@ -27,14 +27,8 @@ def main(argv):
   stats = statistics.model_statistics(config.model, config.data.crop_size)
   if _JSON.value:
     print(json.dumps(stats, sort_keys=True))
-    return
-  print(f"generator ({config.model.generator}) trainable params: "
-        f"{stats['generator_params']:,}")
-  print(f"discriminators ({config.model.num_discriminators}) params: "
-        f"{stats['discriminator_params']:,}")
-  print(f"VGG19 (frozen, shared) params: {stats['vgg_params']:,}")
-  print(f"generator forward GFLOPs at {stats['crop_size']}x{stats['crop_size']}, "
-        f"batch 1: {stats['generator_gflops']:.2f}")
+  else:
+    print(statistics.format_table(stats, config.model))
 
 
 if __name__ == "__main__":

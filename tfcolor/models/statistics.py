@@ -29,3 +29,17 @@ def model_statistics(model_config, crop_size):
       "generator_gflops": flops_lib.generator_flops(generator, crop_size) / 1e9,
       "crop_size": int(crop_size),
   }
+
+
+def format_table(stats, model_config):
+  """The human-readable summary of `statistics.model_statistics` output."""
+  size = stats["crop_size"]
+  return "\n".join([
+      f"generator ({model_config.generator}) trainable params: "
+      f"{stats['generator_params']:,}",
+      f"discriminators ({model_config.num_discriminators}) params: "
+      f"{stats['discriminator_params']:,}",
+      f"VGG19 (frozen, shared) params: {stats['vgg_params']:,}",
+      f"generator forward GFLOPs at {size}x{size}, batch 1: "
+      f"{stats['generator_gflops']:.2f}",
+  ])
