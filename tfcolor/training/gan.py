@@ -8,9 +8,9 @@ One iteration (pix2pixHD's order of work, DESIGN.md "Training"):
    and (line art, fake) again; G's loss is adversarial + feature matching
    (real features from the same, updated D) + VGG perceptual; one Adam step.
 Step 3 re-runs D rather than reusing step 2's outputs so that G is trained
-against the D it will next face (a D forward costs ~10% of an iteration at the
-default widths); the generator forward is not repeated because its output is
-identical before and after the D update.
+against the D it will next face (one more D forward and backward than
+pix2pixHD's simultaneous update); the generator forward is not repeated because
+its output is the same before and after the D update.
 
 Two tapes, and each only watches its own network's variables, so nothing
 toggles `trainable`. Every term is a per-example loss averaged over the GLOBAL
@@ -61,7 +61,7 @@ class ColorizationGAN(keras.Model):
 
   `call` is the generator, so the GAN colours `{"lineart", "hints"}` like it.
   The trainer (`tfcolor.training.loop`) drives `train_step` with
-  `strategy.run`; `model.fit` also works on one device.
+  `strategy.run` (not `model.fit`, which fails under multi-worker in Keras 3.15).
   """
 
   def __init__(self, generator, discriminator, perceptual, **kwargs):

@@ -6,7 +6,6 @@ workers get a no-op writer). Sample grids go to `model_dir/samples/`.
 
 import os
 
-from absl import logging
 import numpy as np
 import tensorflow as tf
 
@@ -100,7 +99,3 @@ class MetricAverager:
     result = {name: total / max(1, self._count) for name, total in self._sums.items()}
     self._sums, self._count = {}, 0
     return result
-
-
-def log_saved(path, what):
-  logging.info("Wrote %s: %s", what, path)
