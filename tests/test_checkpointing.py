@@ -17,6 +17,9 @@ from tfcolor.training import checkpointing
 from tfcolor.training import loop
 from tfcolor.training import preemption
 
+# tf.data functions stay traced under run_functions_eagerly; TF warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Even though the")
+
 
 @pytest.fixture(autouse=True)
 def eager_functions():

@@ -11,6 +11,9 @@ import trainer_testlib as testlib
 from tfcolor.training import distribution
 from tfcolor.training import loop
 
+# tf.data functions stay traced under run_functions_eagerly; TF warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Even though the")
+
 
 def _fixed_batches(examples):
   """dataset_fn giving every pipeline the same 4 examples, split by batch size."""
