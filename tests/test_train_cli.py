@@ -90,3 +90,23 @@ def test_sigkill_resumes_from_the_last_checkpoint_and_sigterm_saves(tmp_path,
   stopped = re.search(r"Stopped by SIGTERM at step (\d+)", log)
   assert stopped, log[-3000:]
   assert _checkpoint_steps(model_dir)[-1] == int(stopped.group(1))
+
+
+def test_paper_and_ablation_configs_parse_from_the_repo_root(monkeypatch):
+  # pylint: disable=import-outside-toplevel
+  from absl import flags
+  from tfcolor import flags as tfcolor_flags
+
+  monkeypatch.chdir(testlib.REPO_ROOT)  # Nested --flagfile paths resolve from here.
+  configs = {}
+  for name in ("paper", "no_csa"):
+    flag_values = flags.FlagValues()
+    tfcolor_flags.define_flags(flag_values=flag_values)
+    flag_values(["test", f"--flagfile=configs/{name}.cfg"])
+    configs[name] = tfcolor_flags.config_from_flags(flag_values=flag_values)
+  paper, ablation = configs["paper"], configs["no_csa"]
+  assert (paper.data.crop_size, paper.train.global_batch_size) == (512, 32)
+  assert paper.data.lineart_probs == (0.1, 0.5, 0.4)
+  assert (paper.model.generator, paper.model.vgg_weights) == ("csa", "imagenet")
+  assert ablation.model.generator == "resnet"
+  assert ablation.data == paper.data and ablation.train == paper.train
