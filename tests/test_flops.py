@@ -63,3 +63,20 @@ def test_nested_functions_are_counted():
   inner = tf.function(lambda x: tf.linalg.matmul(x, tf.ones((4, 6))))
   outer = lambda x: inner(x) + inner(x)
   assert flops.forward_flops(outer, [tf.TensorSpec((2, 4))]) == 2 * (2 * 2 * 4 * 6)
+
+
+def test_filter_gradient_flops_count_weight_gradients_only():
+  conv = keras.layers.Conv2D(5, 3, padding="same")
+  conv.build((1, 8, 8, 2))
+
+  @tf.function(autograph=False)
+  def weight_gradient(x):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_sum(conv(x))
+    return tape.gradient(loss, conv.kernel)
+
+  graph = weight_gradient.get_concrete_function(
+      tf.TensorSpec((1, 8, 8, 2), tf.float32)).graph
+  # One multiply-add per output gradient element, kernel tap and input channel.
+  assert flops.graph_flops(graph, flops.filter_gradient_flops) == 2 * (8 * 8 * 5) * 3 * 3 * 2
+  assert flops.filter_gradient_flops(graph.get_operations()[0]) == 0

@@ -42,15 +42,31 @@ def _op_flops(op):
   return 0
 
 
-def graph_flops(graph):
-  """FLOPs of the conv / matmul ops of `graph`, including called functions."""
+def filter_gradient_flops(op):
+  """FLOPs of a Conv2DBackpropFilter op (a weight gradient); 0 for other ops.
+
+  Not counted by default: a forward pass has none. Training benchmarks add them
+  with `graph_flops(graph, op_flops=filter_gradient_flops)`.
+  """
+  if op.type != "Conv2DBackpropFilter":
+    return 0
+  kernel_h, kernel_w, in_channels, _ = _static_dims(op.outputs[0], op)
+  return (2 * int(np.prod(_static_dims(op.inputs[2], op)))
+          * kernel_h * kernel_w * in_channels)
+
+
+def graph_flops(graph, op_flops=_op_flops):
+  """Sum of `op_flops(op)` over `graph`, including called functions.
+
+  The default counts the conv / matmul ops of a forward (and input-gradient) pass.
+  """
   total = 0
   for op in graph.get_operations():
     if op.type in _CALL_OPS:
       function = graph._get_function(op.get_attr("f").name)  # pylint: disable=protected-access
-      total += graph_flops(function.graph)
+      total += graph_flops(function.graph, op_flops)
     else:
-      total += _op_flops(op)
+      total += op_flops(op)
   return total
 
 

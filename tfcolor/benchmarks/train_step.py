@@ -20,7 +20,6 @@ import os
 
 from absl import app
 from absl import flags
-import numpy as np
 import tensorflow as tf
 
 from tfcolor import config as config_lib
@@ -36,22 +35,6 @@ _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed iterations (after 1 warm-up
 _DEMO_FLAGFILE = flags.DEFINE_string(
     "demo_flagfile", "configs/demo.cfg", "Flagfile of the second run ('' = skip).")
 _JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
-
-_CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
-
-
-def _filter_gradient_flops(graph):
-  """FLOPs of Conv2DBackpropFilter ops (weight gradients), which flops.py skips."""
-  total = 0
-  for op in graph.get_operations():
-    if op.type in _CALL_OPS:
-      function = graph._get_function(op.get_attr("f").name)  # pylint: disable=protected-access
-      total += _filter_gradient_flops(function.graph)
-    elif op.type == "Conv2DBackpropFilter":
-      kernel_h, kernel_w, in_channels, _ = op.outputs[0].shape.as_list()
-      total += 2 * int(np.prod(op.inputs[2].shape.as_list())) * kernel_h * kernel_w * in_channels
-  return total
-
 
 def _batch_spec(batch_size, size):
   return {"image": tf.TensorSpec((batch_size, size, size, 3)),
@@ -78,7 +61,7 @@ def benchmark_iteration(config, batch_size, size, repeats):
   step = tf.function(gan.train_step, jit_compile=config.train.jit_compile)
   concrete = step.get_concrete_function(_batch_spec(batch_size, size))
   total_flops = (flops_lib.graph_flops(concrete.graph)
-                 + _filter_gradient_flops(concrete.graph))
+                 + flops_lib.graph_flops(concrete.graph, flops_lib.filter_gradient_flops))
   forward_flops = _forward_flops(gan, batch_size, size)
   batch = {"image": tf.random.uniform((batch_size, size, size, 3), -1.0, 1.0),
            "lineart": tf.random.uniform((batch_size, size, size, 1), -1.0, 1.0),
