@@ -12,8 +12,9 @@ from typing import Tuple
 
 LINEART_KINDS = ("xdog", "sketchkeras", "simplification")
 PAPER_LINEART_PROBS = (0.1, 0.5, 0.4)
-GENERATORS = ("csa", "resnet")
-ADVERSARIAL_LOSSES = ("bce", "lsgan", "hinge")
+GENERATORS = ("csa", "resnet", "pix2pixhd", "ci2018")
+DISCRIMINATORS = ("patchgan", "ci2018_critic")
+ADVERSARIAL_LOSSES = ("bce", "lsgan", "hinge", "wgan_gp")
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION_POLICIES = ("none", "mixed_float16", "mixed_bfloat16")
 EVAL_MODES = ("center_crop", "full")
@@ -56,7 +57,10 @@ class DataConfig:
 class ModelConfig:
   """Generator and discriminator architecture (tfcolor.models)."""
 
-  generator: str = field("csa", "csa (ours) or resnet (ours w/o module).", GENERATORS)
+  generator: str = field(
+      "csa", "csa (ours), resnet (ours w/o module), pix2pixhd (the global generator "
+      "of Wang et al. 2018) or ci2018 (Ci et al. 2018); Table 1's four rows.",
+      GENERATORS)
   stem_filters: int = field(64, "Width of the 7x7 stem (E0) and the last up step.")
   down_filters: Tuple[int, ...] = field(
       (128, 256, 512, 1024), "Widths of the four stride-2 downsampling convs E1..E4.")
@@ -68,8 +72,19 @@ class ModelConfig:
   up_filters: Tuple[int, ...] = field(
       (512, 256, 128, 64), "Widths of the four upsampling steps.")
   norm_epsilon: float = field(1e-5, "Instance norm epsilon (PyTorch's default).")
+  ci2018_filters: int = field(
+      64, "ci2018: base width (ngf) of Ci et al.'s generator and critic.")
+  ci2018_blocks: Tuple[int, ...] = field(
+      (20, 2, 2, 2), "ci2018: ResNeXt blocks in the generator's four decoder "
+      "tunnels, 1/16 size first.")
+  local_features: str = field(
+      "", "ci2018: path of the pretrained local feature network (a .keras model, "
+      "line art -> features at 1/16 size); '' disables the branch.")
   vgg_weights: str = field(
       "imagenet", "VGG19 weights: imagenet, none (random; tests), or a .h5 path.")
+  discriminator: str = field(
+      "patchgan", "patchgan (multi-scale PatchGANs, ours) or ci2018_critic (the "
+      "critic of Ci et al. 2018, for --adversarial_loss=wgan_gp).", DISCRIMINATORS)
   num_discriminators: int = field(3, "PatchGAN discriminators at halving scales.")
   discriminator_filters: Tuple[int, ...] = field(
       (64, 128, 256, 512), "Widths of the PatchGAN's four 4x4 convs before the logits.")
@@ -124,6 +139,23 @@ class ExperimentConfig:
   model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
   loss: LossConfig = dataclasses.field(default_factory=LossConfig)
   train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+  """Evaluation of a trained run (tfcolor.evaluate, tfcolor.table)."""
+
+  split: str = field(
+      "test", "Split to evaluate: its TFRecords <split>-*.tfrecord are looked up "
+      "beside --train_data's files unless --eval_data is given.")
+  eval_batch_size: int = field(8, "Examples per evaluation batch (results do not "
+                               "depend on it).")
+  max_eval_examples: int = field(0, "Evaluate at most this many examples (0 = all).")
+  fid_inception: str = field(
+      "", "Inception for FID: path of the 2015 graph classify_image_graph_def.pb "
+      "(comparable with papers), 'keras' (Keras InceptionV3 ImageNet weights, not "
+      "comparable), or '' to skip FID.")
+  grid_rows: int = field(8, "Examples shown in the evaluation image grid.")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig,

@@ -150,7 +150,7 @@ class Trainer:
     logging.info("Generator: %d trainable parameters (VGG19 frozen: %d); "
                  "discriminators: %d; global batch %d = %d replica(s) x %d",
                  _count(self.gan.generator.trainable_variables),
-                 _count(self.gan.generator.vgg.weights),
+                 _count(self.gan.perceptual.vgg.weights),
                  _count(self.gan.discriminator.trainable_variables),
                  train_config.global_batch_size, self.strategy.num_replicas_in_sync,
                  self.per_replica_batch_size)
