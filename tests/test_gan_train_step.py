@@ -72,7 +72,7 @@ def test_metrics_are_shares_of_the_global_batch_mean():
     for name, values in per_example.items():
       np.testing.assert_allclose(float(metrics[name]),
                                  share * float(np.mean(values)), rtol=1e-4, err_msg=name)
-    total = (metrics["g_adversarial"]
+    total = (config.loss.adversarial_weight * metrics["g_adversarial"]
              + config.loss.feature_matching_weight * metrics["g_feature_matching"]
              + config.loss.perceptual_weight * metrics["g_perceptual"])
     np.testing.assert_allclose(float(metrics["g_loss"]), float(total), rtol=1e-5)
@@ -127,3 +127,37 @@ def test_build_gan_creates_optimizer_slots_before_the_first_step():
   assert float(gan.g_optimizer.learning_rate) == pytest.approx(config.train.learning_rate)
   assert float(gan.d_optimizer.beta_1) == pytest.approx(config.train.beta_1)
   assert dataclasses.asdict(gan.loss_config) == dataclasses.asdict(config.loss)
+
+
+def test_wgan_gp_step_adds_weighted_penalty_and_drift_to_the_critic_loss():
+  config = testlib.tiny_config("unused", ["unused"])
+  config = dataclasses.replace(config, loss=dataclasses.replace(
+      config.loss, adversarial_loss="wgan_gp", gradient_penalty_weight=7.0,
+      drift_weight=0.25, adversarial_weight=0.5))
+  keras.utils.set_random_seed(0)
+  gan = loop.build_gan(config, 2)
+  batch = testlib.random_batch(2, seed=3)
+  fake = gan.generator({"lineart": batch["lineart"], "hints": batch["hints"]},
+                       training=True)
+  real_out = gan.discriminator(_pairs(batch["lineart"], batch["image"]), training=True)
+  fake_out = gan.discriminator(_pairs(batch["lineart"], fake), training=True)
+  wasserstein = float(np.mean(losses.discriminator_adversarial_loss(
+      real_out, fake_out, "wgan_gp")))
+  drift = float(np.mean(losses.drift_penalty(real_out)))
+
+  metrics = gan.train_step(batch)
+
+  assert list(metrics) == list(gan_lib.metric_names(config.loss))
+  assert {"d_gradient_penalty", "d_drift"} <= set(metrics)
+  assert all(np.isfinite(float(value)) for value in metrics.values()), metrics
+  assert float(metrics["d_gradient_penalty"]) > 0
+  np.testing.assert_allclose(float(metrics["d_drift"]), drift, rtol=1e-4)
+  np.testing.assert_allclose(
+      float(metrics["d_loss"]),
+      wasserstein + 7.0 * float(metrics["d_gradient_penalty"]) + 0.25 * drift, rtol=1e-4)
+  np.testing.assert_allclose(
+      float(metrics["g_loss"]),
+      float(0.5 * metrics["g_adversarial"]
+            + config.loss.feature_matching_weight * metrics["g_feature_matching"]
+            + config.loss.perceptual_weight * metrics["g_perceptual"]), rtol=1e-5)
+  assert int(gan.d_optimizer.iterations) == 1

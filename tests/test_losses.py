@@ -96,3 +96,58 @@ def test_bfloat16_inputs_give_float32_losses():
   outputs = [[tf.zeros((2, 2, 2, 3), tf.bfloat16), tf.zeros((2, 2, 2, 1), tf.float32)]]
   assert losses.feature_matching_loss(outputs, outputs).dtype == tf.float32
   assert losses.generator_adversarial_loss(outputs).dtype == tf.float32
+
+
+def test_wgan_critic_and_generator_terms_are_the_raw_scores():
+  real, fake = _outputs(2.0), _outputs(-0.5)
+  np.testing.assert_allclose(losses.discriminator_adversarial_loss(real, fake, "wgan_gp"),
+                             [3 * (-0.5 - 2.0)] * 2, rtol=1e-6)
+  np.testing.assert_allclose(losses.generator_adversarial_loss(fake, "wgan_gp"),
+                             [3 * 0.5] * 2, rtol=1e-6)
+  np.testing.assert_allclose(losses.drift_penalty(real), [3 * 4.0] * 2, rtol=1e-6)
+
+
+def _linear_critic(weights):
+  """A 1x1-conv critic on the image channels: its input gradient is known."""
+  kernel = tf.constant(np.reshape(weights, (1, 1, 3, 1)), tf.float32)
+
+  def critic(pairs):
+    score_map = tf.nn.conv2d(pairs[..., 1:], kernel, strides=1, padding="VALID")
+    return [[pairs, score_map]]
+  return critic
+
+
+def test_gradient_penalty_of_a_linear_critic_has_the_closed_form():
+  # D(x) = mean over H*W pixels of w . x: the gradient at every pixel is w/(H*W),
+  # so its norm over the image is |w| / sqrt(H*W), whatever x_hat is.
+  rng = np.random.default_rng(0)
+  weights = np.array([3.0, -4.0, 12.0])  # |w| = 13
+  size = 4
+  real = rng.uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+  fake = rng.uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+  lineart = np.ones((2, size, size, 1), np.float32)
+  penalty = losses.gradient_penalty(_linear_critic(weights), lineart, real, fake,
+                                    tf.constant([0.3, 0.9]))
+  expected = (13.0 / size - 1.0) ** 2
+  np.testing.assert_allclose(penalty, [expected, expected], rtol=1e-5)
+
+
+def test_gradient_penalty_is_per_example_and_differentiable_in_the_critic():
+  kernel = tf.Variable(tf.random.stateless_normal((3, 3, 4, 1), seed=(1, 2)))
+
+  def critic(pairs):
+    hidden = tf.nn.conv2d(pairs, kernel, strides=1, padding="SAME")
+    return [[hidden, tf.square(hidden)]]  # non-linear: the gradient depends on x
+
+  rng = np.random.default_rng(1)
+  real = rng.uniform(-1, 1, (3, 8, 8, 3)).astype(np.float32)
+  fake = rng.uniform(-1, 1, (3, 8, 8, 3)).astype(np.float32)
+  lineart = rng.uniform(-1, 1, (3, 8, 8, 1)).astype(np.float32)
+  alpha = tf.constant([0.2, 0.5, 0.7])
+  with tf.GradientTape() as tape:
+    together = losses.gradient_penalty(critic, lineart, real, fake, alpha)
+    total = tf.reduce_sum(together)
+  alone = losses.gradient_penalty(critic, lineart[1:2], real[1:2], fake[1:2], alpha[1:2])
+  np.testing.assert_allclose(together[1:2], alone, rtol=1e-5)
+  grad = tape.gradient(total, kernel)
+  assert grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0

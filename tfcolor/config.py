@@ -95,7 +95,14 @@ class LossConfig:
   """Generator and discriminator objectives (tfcolor.losses)."""
 
   adversarial_loss: str = field(
-      "bce", "Adversarial loss: bce (log loss), lsgan or hinge.", ADVERSARIAL_LOSSES)
+      "bce", "Adversarial loss: bce (log loss), lsgan, hinge, or wgan_gp (Wasserstein "
+      "with gradient penalty, Ci et al. 2018).", ADVERSARIAL_LOSSES)
+  adversarial_weight: float = field(
+      1.0, "Weight of the generator's adversarial loss (Ci et al. use 1e-4).")
+  gradient_penalty_weight: float = field(
+      10.0, "wgan_gp: weight of the critic's gradient penalty (lambda).")
+  drift_weight: float = field(
+      1e-3, "wgan_gp: weight of the critic's drift term D(real)^2.")
   feature_matching_weight: float = field(10.0, "Weight of the feature matching loss.")
   perceptual_weight: float = field(10.0, "Weight of the VGG19 perceptual loss.")
   perceptual_layer_weights: Tuple[float, ...] = field(
@@ -188,6 +195,10 @@ def validate(config):
     raise ValueError("--discriminator_filters needs exactly 4 widths")
   if model.num_discriminators < 1:
     raise ValueError("--num_discriminators must be >= 1")
+  for name in ("adversarial_weight", "feature_matching_weight", "perceptual_weight",
+               "gradient_penalty_weight", "drift_weight"):
+    if getattr(config.loss, name) < 0:
+      raise ValueError(f"--{name} must be >= 0, got {getattr(config.loss, name)}")
   if len(config.loss.perceptual_layer_weights) != 5:
     raise ValueError("--perceptual_layer_weights needs 5 values (relu1_1..relu5_1)")
   train = config.train

@@ -7,10 +7,14 @@ so the result does not depend on the number of replicas.
 
 `real_outputs` / `fake_outputs` are what `MultiScaleDiscriminator` returns: a
 list (one per discriminator) of lists of feature maps whose last map is the
-logits.
+logits (for a WGAN critic, its score map).
+
+`gradient_penalty` differentiates the critic, so it needs TensorFlow's tape;
+everything else is written in `keras.ops`.
 """
 
 from keras import ops
+import tensorflow as tf
 
 from tfcolor.config import ADVERSARIAL_LOSSES
 
@@ -37,6 +41,8 @@ def discriminator_adversarial_loss(real_outputs, fake_outputs, kind="bce"):
   bce:   softplus(-D(real)) + softplus(D(fake))  (log loss on logits, Eq. 1)
   lsgan: (D(real) - 1)^2 + D(fake)^2
   hinge: relu(1 - D(real)) + relu(1 + D(fake))
+  wgan_gp: D(fake) - D(real)  (the critic's Wasserstein estimate; add
+           `gradient_penalty` and `drift_penalty`, weighted, for WGAN-GP)
   """
   _check_kind(kind)
   total = 0.0
@@ -45,8 +51,10 @@ def discriminator_adversarial_loss(real_outputs, fake_outputs, kind="bce"):
       loss_map_real, loss_map_fake = ops.softplus(-real), ops.softplus(fake)
     elif kind == "lsgan":
       loss_map_real, loss_map_fake = ops.square(real - 1.0), ops.square(fake)
-    else:
+    elif kind == "hinge":
       loss_map_real, loss_map_fake = ops.relu(1.0 - real), ops.relu(1.0 + fake)
+    else:  # wgan_gp
+      loss_map_real, loss_map_fake = -real, fake
     total += _per_example_mean(loss_map_real) + _per_example_mean(loss_map_fake)
   return total
 
@@ -56,7 +64,7 @@ def generator_adversarial_loss(fake_outputs, kind="bce"):
 
   bce:   softplus(-D(fake))  (non-saturating log loss)
   lsgan: (D(fake) - 1)^2
-  hinge: -D(fake)
+  hinge, wgan_gp: -D(fake)
   """
   _check_kind(kind)
   total = 0.0
@@ -68,6 +76,50 @@ def generator_adversarial_loss(fake_outputs, kind="bce"):
     else:
       loss_map = -fake
     total += _per_example_mean(loss_map)
+  return total
+
+
+def drift_penalty(real_outputs):
+  """WGAN-GP drift term (Karras et al. 2018, used by Ci et al.): mean D(real)^2.
+
+  Keeps the critic's scores near zero; summed over the critics.
+  """
+  return sum(_per_example_mean(ops.square(real)) for real in _logits(real_outputs))
+
+
+def gradient_penalty(critic, lineart, real, fake, alpha):
+  """WGAN-GP gradient penalty (Gulrajani et al. 2017): (||grad D(x_hat)|| - 1)^2.
+
+  x_hat = alpha * real + (1 - alpha) * fake per example, with the example's own
+  line art as the condition; the gradient is taken with respect to the image
+  channels of x_hat. Each critic of a multi-scale discriminator is penalised on
+  its own score and the penalties are summed, like the adversarial terms.
+  Call inside the critic's tape: the penalty is differentiated again.
+
+  Args:
+    critic: callable (B, H, W, 1 + 3) -> discriminator outputs (see module doc).
+    lineart: (B, H, W, 1) condition.
+    real, fake: (B, H, W, 3) images; `fake` should not carry generator gradients.
+    alpha: (B,) interpolation weights in [0, 1].
+
+  Returns:
+    (B,) float32 per-example penalty.
+  """
+  real = tf.cast(real, tf.float32)
+  alpha = tf.reshape(tf.cast(alpha, tf.float32), (-1, 1, 1, 1))
+  x_hat = alpha * real + (1.0 - alpha) * tf.cast(fake, tf.float32)
+  with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+    tape.watch(x_hat)
+    outputs = critic(tf.concat([tf.cast(lineart, x_hat.dtype), x_hat], axis=-1))
+    # The sum over the batch of each example's mean score: its gradient with
+    # respect to x_hat[i] is example i's own gradient (critics are per-example).
+    scores = [ops.sum(_per_example_mean(logits)) for logits in _logits(outputs)]
+  total = 0.0
+  for score in scores:
+    grads = tf.cast(tape.gradient(score, x_hat), tf.float32)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+    total += tf.square(norms - 1.0)
+  del tape
   return total
 
 

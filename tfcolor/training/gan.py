@@ -28,9 +28,22 @@ from tfcolor import losses
 # Metrics returned by `train_step`, in a fixed order. Per replica each is the
 # replica's share of the global-batch mean: SUM over replicas gives the mean.
 LOSS_TERMS = ("d_loss", "g_adversarial", "g_feature_matching", "g_perceptual", "g_loss")
+WGAN_GP_TERMS = ("d_gradient_penalty", "d_drift")  # only with --adversarial_loss=wgan_gp
 SCORE_TERMS = ("d_real_score", "d_fake_score")
 METRIC_NAMES = LOSS_TERMS + SCORE_TERMS
 METRIC_REDUCTION = tf.distribute.ReduceOp.SUM
+
+
+def loss_terms(loss_config):
+  """The loss metrics `train_step` returns under `loss_config`, in order."""
+  if loss_config.adversarial_loss == "wgan_gp":
+    return LOSS_TERMS + WGAN_GP_TERMS
+  return LOSS_TERMS
+
+
+def metric_names(loss_config):
+  """Every metric `train_step` returns under `loss_config`, in order."""
+  return loss_terms(loss_config) + SCORE_TERMS
 
 
 def _split_outputs(outputs, batch_size):
@@ -112,7 +125,7 @@ class ColorizationGAN(keras.Model):
     """One D update then one G update on a (per-replica) batch.
 
     Returns:
-      dict name -> scalar for `METRIC_NAMES`: each per-example value averaged
+      dict name -> scalar for `metric_names(loss_config)`: each per-example value averaged
       over the global batch (sum these over replicas for the global mean).
     """
     config = self.loss_config
@@ -131,6 +144,14 @@ class ColorizationGAN(keras.Model):
             lineart, image, tf.stop_gradient(fake), training=True)
         d_loss = self._average(losses.discriminator_adversarial_loss(
             real_out, fake_out, config.adversarial_loss))
+        if config.adversarial_loss == "wgan_gp":
+          alpha = tf.random.uniform((tf.shape(image)[0],))
+          d_penalty = self._average(losses.gradient_penalty(
+              lambda pairs: self.discriminator(pairs, training=True), lineart, image,
+              tf.stop_gradient(fake), alpha))
+          d_drift = self._average(losses.drift_penalty(real_out))
+          d_loss += (config.gradient_penalty_weight * d_penalty
+                     + config.drift_weight * d_drift)
         d_scaled = self.d_optimizer.scale_loss(d_loss)
       d_grads = d_tape.gradient(d_scaled, d_vars)
       self.d_optimizer.apply(d_grads, d_vars)
@@ -147,13 +168,14 @@ class ColorizationGAN(keras.Model):
       fake_features = self.perceptual(fake)
       g_perceptual = self._average(losses.perceptual_loss(
           real_features, fake_features, config.perceptual_layer_weights))
-      g_loss = (g_adversarial + config.feature_matching_weight * g_feature_matching
+      g_loss = (config.adversarial_weight * g_adversarial
+                + config.feature_matching_weight * g_feature_matching
                 + config.perceptual_weight * g_perceptual)
       g_scaled = self.g_optimizer.scale_loss(g_loss)
     g_grads = g_tape.gradient(g_scaled, g_vars)
     self.g_optimizer.apply(g_grads, g_vars)
 
-    return {
+    metrics = {
         "d_loss": d_loss,
         "g_adversarial": g_adversarial,
         "g_feature_matching": g_feature_matching,
@@ -164,3 +186,6 @@ class ColorizationGAN(keras.Model):
         "d_fake_score": self._average(
             discriminator_scores(fake_out, config.adversarial_loss)),
     }
+    if config.adversarial_loss == "wgan_gp":
+      metrics.update(d_gradient_penalty=d_penalty, d_drift=d_drift)
+    return {name: metrics[name] for name in metric_names(config)}

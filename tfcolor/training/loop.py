@@ -188,7 +188,7 @@ class Trainer:
 
     def replica_step(batch, stop_requested):
       metrics = gan.train_step(batch)
-      return tf.stack([metrics[name] for name in gan_lib.METRIC_NAMES]
+      return tf.stack([metrics[name] for name in gan_lib.metric_names(gan.loss_config)]
                       + [stop_requested])
 
     if self.config.train.jit_compile:
@@ -286,7 +286,7 @@ class Trainer:
       values = step_fn(iterator, tf.constant(float(stop_request.requested))).numpy()
       step += 1
       interval_steps += 1
-      metrics = dict(zip(gan_lib.METRIC_NAMES, values[:-1].tolist()))
+      metrics = dict(zip(gan_lib.metric_names(self.config.loss), values[:-1].tolist()))
       if not np.all(np.isfinite(values)):
         check_finite(step, metrics, self.checkpointer.latest())
       averager.add(metrics)
@@ -308,7 +308,7 @@ class Trainer:
         logging.info(summaries_lib.format_log_line(
             step, total_steps, averages, images_per_second,
             (total_steps - step) / steps_per_second))
-        summaries.scalars(step, {n: averages[n] for n in gan_lib.LOSS_TERMS},
+        summaries.scalars(step, {n: averages[n] for n in gan_lib.loss_terms(self.config.loss)},
                           prefix="losses/")
         summaries.scalars(step, {n: averages[n] for n in gan_lib.SCORE_TERMS},
                           prefix="scores/")
