@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import trainer_testlib as testlib
 from tfcolor.training import preemption
 
@@ -92,21 +94,44 @@ def test_sigkill_resumes_from_the_last_checkpoint_and_sigterm_saves(tmp_path,
   assert _checkpoint_steps(model_dir)[-1] == int(stopped.group(1))
 
 
-def test_paper_and_ablation_configs_parse_from_the_repo_root(monkeypatch):
+def _parse_flagfiles(*names):
   # pylint: disable=import-outside-toplevel
   from absl import flags
   from tfcolor import flags as tfcolor_flags
 
+  flag_values = flags.FlagValues()
+  tfcolor_flags.define_flags(flag_values=flag_values)
+  flag_values(["test"] + [f"--flagfile=configs/{name}.cfg" for name in names])
+  return tfcolor_flags.config_from_flags(flag_values=flag_values)
+
+
+TABLE1_ROWS = ("pix2pixhd", "ci2018", "no_csa", "csa", "ci2018_same_loss")
+
+
+@pytest.mark.parametrize("base", ["paper", "demo"])
+def test_table1_rows_stack_on_a_base_config_from_the_repo_root(monkeypatch, base):
   monkeypatch.chdir(testlib.REPO_ROOT)  # Nested --flagfile paths resolve from here.
-  configs = {}
-  for name in ("paper", "no_csa"):
-    flag_values = flags.FlagValues()
-    tfcolor_flags.define_flags(flag_values=flag_values)
-    flag_values(["test", f"--flagfile=configs/{name}.cfg"])
-    configs[name] = tfcolor_flags.config_from_flags(flag_values=flag_values)
-  paper, ablation = configs["paper"], configs["no_csa"]
-  assert (paper.data.crop_size, paper.train.global_batch_size) == (512, 32)
-  assert paper.data.lineart_probs == (0.1, 0.5, 0.4)
-  assert (paper.model.generator, paper.model.vgg_weights) == ("csa", "imagenet")
-  assert ablation.model.generator == "resnet"
-  assert ablation.data == paper.data and ablation.train == paper.train
+  base_config = _parse_flagfiles(base)
+  rows = {row: _parse_flagfiles(base, f"table1/{row}") for row in TABLE1_ROWS}
+  if base == "paper":
+    assert (base_config.data.crop_size, base_config.train.global_batch_size) == (512, 32)
+    assert base_config.data.lineart_probs == (0.1, 0.5, 0.4)
+    assert base_config.model.vgg_weights == "imagenet"
+  assert {row: config.model.generator for row, config in rows.items()} == {
+      "pix2pixhd": "pix2pixhd", "ci2018": "ci2018", "no_csa": "resnet", "csa": "csa",
+      "ci2018_same_loss": "ci2018"}
+  for row, config in rows.items():
+    # The base config's data, widths and schedule survive every row.
+    assert config.data == base_config.data, row
+    assert config.model.stem_filters == base_config.model.stem_filters, row
+    assert config.train.train_steps == base_config.train.train_steps, row
+  assert rows["pix2pixhd"].model.num_mid_blocks == 9
+  faithful = rows["ci2018"]
+  assert (faithful.model.discriminator, faithful.loss.adversarial_loss) == (
+      "ci2018_critic", "wgan_gp")
+  assert faithful.loss.feature_matching_weight == 0
+  assert (faithful.train.learning_rate, faithful.train.beta_2) == (1e-4, 0.9)
+  for row in ("csa", "no_csa", "pix2pixhd", "ci2018_same_loss"):  # our objective
+    assert rows[row].model.discriminator == "patchgan", row
+    assert rows[row].loss.adversarial_loss == "bce", row
+    assert rows[row].train.learning_rate == base_config.train.learning_rate, row
