@@ -3,6 +3,8 @@
 import keras
 
 from tfcolor.models.csa_block import CSABlock
+from tfcolor.models.generator_inputs import (  # SIZE_MULTIPLE: serving imports it here
+    SIZE_MULTIPLE, check_generator_inputs as _check_inputs)
 from tfcolor.models.instance_norm import instance_norm
 from tfcolor.models.reflection_padding import ReflectionPadding2D
 from tfcolor.models.resnet_block import ResnetBlock
@@ -10,7 +12,6 @@ from tfcolor.models.serialization import base_config, deserialize_dtype
 from tfcolor.models.vgg import HintEncoder
 
 MID_BLOCKS = ("csa", "resnet")
-SIZE_MULTIPLE = 16  # four stride-2 downsamplings
 
 
 @keras.saving.register_keras_serializable(package="tfcolor")
@@ -180,20 +181,3 @@ class ColorizationGenerator(keras.Model):
     config = deserialize_dtype(config)
     config["vgg"] = keras.saving.deserialize_keras_object(config["vgg"])
     return cls(**config)
-
-
-def _check_inputs(inputs):
-  """Clear errors for a wrong input dict or a static size that cannot work."""
-  if not isinstance(inputs, dict) or set(inputs) != {"lineart", "hints"}:
-    got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
-    raise ValueError("the generator takes a dict with keys 'hints' and 'lineart', "
-                     f"got {got}")
-  for key, channels in (("lineart", 1), ("hints", 4)):
-    shape = tuple(inputs[key].shape)
-    if len(shape) != 4 or shape[-1] != channels:
-      raise ValueError(f"generator input '{key}' must be (batch, height, width, "
-                       f"{channels}), got shape {shape}")
-    for size in shape[1:3]:
-      if size is not None and size % SIZE_MULTIPLE:
-        raise ValueError(f"generator input '{key}' has shape {shape}: height and "
-                         f"width must be multiples of {SIZE_MULTIPLE}")
