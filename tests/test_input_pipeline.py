@@ -273,3 +273,80 @@ def test_preview_shows_every_kind_and_the_fed_one(tmp_path):
   assert os.path.exists(output) and grid.dtype == np.uint8
   # 3 rows; ground truth + 3 kinds + fed + hints + hints on line art = 7 columns.
   assert Image.open(output).size == (7 * (16 + 2) + 2, 14 + 3 * (16 + 2) + 2)
+
+
+def _keys(batches):
+  return {key.decode() for key in _concat(batches, "key")}
+
+
+def test_empty_files_are_skipped_and_named_in_a_warning(tmp_path, caplog):
+  good = _write_records(tmp_path / "good.tfrecord",
+                        [_constant_example(f"g{i}", ["xdog"]) for i in range(3)])
+  empty = _write_records(tmp_path / "empty-records.tfrecord", [])  # 0 bytes
+  (tmp_path / "empty-touched.tfrecord").touch()
+  assert os.path.getsize(empty) == 0
+  config = _config(str(tmp_path / "*.tfrecord"), eval_data=str(tmp_path / "*.tfrecord"))
+  with caplog.at_level("WARNING"):
+    batches = _take(input_pipeline.make_train_dataset(config, batch_size=2), 4)
+  assert _keys(batches) == {"g0", "g1", "g2"}
+  assert "--train_data" in caplog.text
+  assert "empty-records.tfrecord" in caplog.text and "empty-touched.tfrecord" in caplog.text
+  caplog.clear()
+  with caplog.at_level("WARNING"):
+    batches = _take(input_pipeline.make_eval_dataset(config, batch_size=2), 4)
+  assert sorted(_concat(batches, "key")) == [b"g0", b"g1", b"g2"]
+  assert "--eval_data" in caplog.text and "empty-records.tfrecord" in caplog.text
+
+
+def test_only_empty_files_raise_naming_the_flag_and_files(tmp_path):
+  _write_records(tmp_path / "a.tfrecord", [])
+  (tmp_path / "b.tfrecord").touch()
+  pattern = str(tmp_path / "*.tfrecord")
+  with pytest.raises(ValueError, match=r"--train_data.*empty.*a\.tfrecord.*b\.tfrecord"):
+    input_pipeline.make_train_dataset(_config(pattern), 2)
+  with pytest.raises(ValueError, match=r"--eval_data.*empty.*a\.tfrecord.*b\.tfrecord"):
+    input_pipeline.make_eval_dataset(_config(eval_data=pattern), 2)
+
+
+def _truncate(path, keep_fraction):
+  with open(path, "rb") as f:
+    data = f.read()
+  with open(path, "wb") as f:
+    f.write(data[:int(len(data) * keep_fraction)])
+
+
+def test_truncated_file_is_read_up_to_the_damage_then_skipped(tmp_path, capfd):
+  _write_records(tmp_path / "good.tfrecord",
+                 [_constant_example(f"g{i}", ["xdog"]) for i in range(4)])
+  bad = _write_records(tmp_path / "bad.tfrecord",
+                       [_constant_example(f"b{i}", ["xdog"]) for i in range(6)])
+  _truncate(bad, 0.6)  # records b0..b2 whole, b3 cut in the middle
+  config = _config(str(tmp_path / "*.tfrecord"), eval_data=bad)
+  batches = _take(input_pipeline.make_train_dataset(config, batch_size=4), 10)
+  assert _keys(batches) == {"g0", "g1", "g2", "g3", "b0", "b1", "b2"}
+  stderr = capfd.readouterr().err
+  assert bad in stderr and "skipped" in stderr and "good.tfrecord" not in stderr
+  # Evaluation must see every record: the damage is an error naming the file.
+  with pytest.raises(tf.errors.InvalidArgumentError, match="bad.tfrecord"):
+    _take(input_pipeline.make_eval_dataset(config, batch_size=2), 5)
+
+
+def test_unreadable_first_record_is_skipped_in_training_and_an_error_in_eval(tmp_path):
+  good = _write_records(tmp_path / "b-good.tfrecord", [_constant_example("g", ["xdog"])])
+  garbage = tmp_path / "a-garbage.tfrecord"  # sorted first
+  garbage.write_bytes(b"not a tfrecord file at all")
+  config = _config(f"{garbage},{good}", eval_data=f"{garbage},{good}")
+  batches = _take(input_pipeline.make_train_dataset(config, batch_size=2), 2)
+  assert _keys(batches) == {"g"}
+  with pytest.raises(ValueError, match="--eval_data.*a-garbage.tfrecord"):
+    input_pipeline.make_eval_dataset(config, 1)
+  with pytest.raises(ValueError, match="--train_data.*no readable record"):
+    input_pipeline.make_train_dataset(_config(str(garbage)), 1)
+
+
+def test_training_input_turns_autotune_off(sample_dataset):
+  # TF 2.21: tearing down an autotuned pipeline after a long run blocked for
+  # up to a minute (docs/input_pipeline.md); every caller gets the option.
+  config = _config(",".join(sample_dataset.train_files))
+  dataset = input_pipeline.make_train_dataset(config, batch_size=2)
+  assert dataset.options().autotune.enabled is False

@@ -73,18 +73,23 @@ class ModelConfig:
       (512, 256, 128, 64), "Widths of the four upsampling steps.")
   norm_epsilon: float = field(1e-5, "Instance norm epsilon (PyTorch's default).")
   ci2018_filters: int = field(
-      64, "ci2018: base width (ngf) of Ci et al.'s generator and critic.")
+      64, "ci2018: base width (ngf, even) of Ci et al.'s generator, and ndf of "
+      "--discriminator=ci2018_critic.")
   ci2018_blocks: Tuple[int, ...] = field(
-      (20, 2, 2, 2), "ci2018: ResNeXt blocks in the generator's four decoder "
-      "tunnels, 1/16 size first.")
+      (20, 8, 8, 5), "ci2018: ResNeXt blocks in the generator's four decoder "
+      "tunnels, 1/16 size first (the paper's 20, 8, 8, 5; dilations 1 in the first, "
+      "rising 1, 2, 4 and falling 2, 1 in the others).")
   local_features: str = field(
-      "", "ci2018: path of the pretrained local feature network (a .keras model, "
-      "line art -> features at 1/16 size); '' disables the branch.")
+      "", "ci2018: path of the pretrained local feature network (a .keras model: "
+      "line art (B, H, W, 1) in [-1, 1] -> features (B, H/16, W/16, C); the paper "
+      "uses Illustration2Vec), frozen, fed to the ci2018 generator and critic; '' "
+      "disables the branch.")
   vgg_weights: str = field(
       "imagenet", "VGG19 weights: imagenet, none (random; tests), or a .h5 path.")
   discriminator: str = field(
       "patchgan", "patchgan (multi-scale PatchGANs, ours) or ci2018_critic (the "
-      "critic of Ci et al. 2018, for --adversarial_loss=wgan_gp).", DISCRIMINATORS)
+      "WGAN-GP critic of Ci et al. 2018, width --ci2018_filters, for "
+      "--adversarial_loss=wgan_gp).", DISCRIMINATORS)
   num_discriminators: int = field(3, "PatchGAN discriminators at halving scales.")
   discriminator_filters: Tuple[int, ...] = field(
       (64, 128, 256, 512), "Widths of the PatchGAN's four 4x4 convs before the logits.")
@@ -153,8 +158,13 @@ class EvalConfig:
   """Evaluation of a trained run (tfcolor.evaluate, tfcolor.table)."""
 
   split: str = field(
-      "test", "Split to evaluate: its TFRecords <split>-*.tfrecord are looked up "
-      "beside --train_data's files unless --eval_data is given.")
+      "test", "Split to evaluate: its TFRecords <split>-*.tfrecord are looked up in "
+      "the folder of the run's first --train_data glob unless --eval_files is given.")
+  eval_files: str = field(
+      "", "Glob(s) of the TFRecords to evaluate, comma separated; overrides the "
+      "--split lookup (--split then only names the results).")
+  checkpoint: str = field(
+      "", "Checkpoint path (prefix) to evaluate; '' = the run's latest.")
   eval_batch_size: int = field(8, "Examples per evaluation batch (results do not "
                                "depend on it).")
   max_eval_examples: int = field(0, "Evaluate at most this many examples (0 = all).")
@@ -163,6 +173,9 @@ class EvalConfig:
       "(comparable with papers), 'keras' (Keras InceptionV3 ImageNet weights, not "
       "comparable), or '' to skip FID.")
   grid_rows: int = field(8, "Examples shown in the evaluation image grid.")
+  hint_region_threshold: int = field(
+      128, "Hint fidelity: line art pixels at or above this grey level (0-255) are "
+      "paper; the regions hints fall in are 4-connected areas of paper.")
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig,
@@ -195,6 +208,12 @@ def validate(config):
     raise ValueError("--discriminator_filters needs exactly 4 widths")
   if model.num_discriminators < 1:
     raise ValueError("--num_discriminators must be >= 1")
+  if model.ci2018_filters < 2 or model.ci2018_filters % 2:
+    raise ValueError("--ci2018_filters must be even and >= 2 (the first conv has "
+                     f"half as many), got {model.ci2018_filters}")
+  if len(model.ci2018_blocks) != 4 or any(count < 0 for count in model.ci2018_blocks):
+    raise ValueError("--ci2018_blocks needs 4 block counts >= 0 (one per decoder "
+                     f"tunnel, 1/16 size first), got {model.ci2018_blocks}")
   for name in ("adversarial_weight", "feature_matching_weight", "perceptual_weight",
                "gradient_penalty_weight", "drift_weight"):
     if getattr(config.loss, name) < 0:

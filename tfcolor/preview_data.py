@@ -14,13 +14,20 @@ from tfcolor import config as config_lib
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("data", None, "Glob(s) of TFRecord files, comma separated.")
-flags.DEFINE_string("output", None, "PNG file to write.")
-flags.DEFINE_integer("crop_size", config_lib.DataConfig.crop_size,
-                     "Side of the training crop (multiple of 16).")
-flags.DEFINE_integer("num_examples", 8, "Examples (rows) to show.")
-flags.DEFINE_integer("seed", 0, "Seed of the pipeline's crops, flips, kinds and hints.")
-flags.mark_flags_as_required(["data", "output"])
+
+def define_flags():
+  """Defines the flags; called only when run as a program.
+
+  So importing this module claims no flag names (--output, --seed) in a
+  process that also holds other tools' flags.
+  """
+  flags.DEFINE_string("data", None, "Glob(s) of TFRecord files, comma separated.")
+  flags.DEFINE_string("output", None, "PNG file to write.")
+  flags.DEFINE_integer("crop_size", config_lib.DataConfig.crop_size,
+                       "Side of the training crop (multiple of 16).")
+  flags.DEFINE_integer("num_examples", 8, "Examples (rows) to show.")
+  flags.DEFINE_integer("seed", 0, "Seed of the pipeline's crops, flips, kinds and hints.")
+  flags.mark_flags_as_required(["data", "output"])
 
 
 def main(argv):
@@ -36,4 +43,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -16,8 +16,17 @@ from absl import app, flags
 from tfcolor import flags as tfcolor_flags
 from tfcolor.models import statistics
 
-tfcolor_flags.define_flags()
-_JSON = flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  """The experiment config's flags and --json.
+
+  Called only when run as a program, so importing this module claims no flag
+  names in the process (tfcolor.fid has another --json).
+  """
+  tfcolor_flags.define_flags()
+  flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
 
 
 def main(argv):
@@ -25,11 +34,12 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   config = tfcolor_flags.config_from_flags()
   stats = statistics.model_statistics(config.model, config.data.crop_size)
-  if _JSON.value:
+  if FLAGS.json:
     print(json.dumps(stats, sort_keys=True))
   else:
     print(statistics.format_table(stats, config.model))
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

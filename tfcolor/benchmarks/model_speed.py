@@ -20,11 +20,19 @@ from tfcolor import io_utils
 from tfcolor.benchmarks import common
 from tfcolor.models import factory
 
-_SIZES = flags.DEFINE_list("sizes", ["256", "512"], "Square input sides (multiples of 16).")
-_REPEATS = flags.DEFINE_integer("repeats", 5, "Timed calls per size (after 1 warm-up).")
-_MID_BLOCK = flags.DEFINE_enum("mid_block", "csa", list(config_lib.GENERATORS),
-                               "Generator variant.")
-_JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  """Defines the flags; called only when run as a program.
+
+  So importing `benchmark_generator` claims no flag names (--repeats, --json_out
+  are other benchmarks' flags too).
+  """
+  flags.DEFINE_list("sizes", ["256", "512"], "Square input sides (multiples of 16).")
+  flags.DEFINE_integer("repeats", 5, "Timed calls per size (after 1 warm-up).")
+  flags.DEFINE_enum("mid_block", "csa", list(config_lib.GENERATORS), "Generator variant.")
+  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
 
 
 def benchmark_generator(model_config, sizes, repeats=5):
@@ -51,13 +59,13 @@ def benchmark_generator(model_config, sizes, repeats=5):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  sizes = [int(size) for size in _SIZES.value]
+  sizes = [int(size) for size in FLAGS.sizes]
   bad = [size for size in sizes if size <= 0 or size % 16]
   if bad:
     raise app.UsageError(f"--sizes must be positive multiples of 16, got {bad}")
-  model_config = config_lib.ModelConfig(generator=_MID_BLOCK.value, vgg_weights="none")
-  rows = benchmark_generator(model_config, sizes, _REPEATS.value)
-  print(f"generator ({_MID_BLOCK.value}, default widths), batch 1, float32, "
+  model_config = config_lib.ModelConfig(generator=FLAGS.mid_block, vgg_weights="none")
+  rows = benchmark_generator(model_config, sizes, FLAGS.repeats)
+  print(f"generator ({FLAGS.mid_block}, default widths), batch 1, float32, "
         f"{os.cpu_count()} CPUs visible")
   print(f"{'size':>6} {'s/image':>9} {'GFLOPs':>8} {'GFLOP/s':>8} {'matmul peak':>12} "
         f"{'% peak':>7}")
@@ -65,9 +73,10 @@ def main(argv):
     print(f"{row['size']:>6} {row['median_s']:>9.3f} {row['gflops']:>8.1f} "
           f"{row['achieved_gflops_per_s']:>8.1f} {row['matmul_peak_gflops_per_s']:>12.1f} "
           f"{100 * row['achieved_gflops_per_s'] / row['matmul_peak_gflops_per_s']:>6.0f}%")
-  if _JSON_OUT.value:
-    io_utils.atomic_write_json(_JSON_OUT.value, {"generator": _MID_BLOCK.value, "rows": rows})
+  if FLAGS.json_out:
+    io_utils.atomic_write_json(FLAGS.json_out, {"generator": FLAGS.mid_block, "rows": rows})
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

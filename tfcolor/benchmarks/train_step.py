@@ -29,12 +29,22 @@ from tfcolor import io_utils
 from tfcolor.benchmarks import common
 from tfcolor.training import loop
 
-_SIZE = flags.DEFINE_integer("size", 256, "Crop side for the default-width run.")
-_BATCH_SIZE = flags.DEFINE_integer("batch_size", 2, "Batch of the default-width run.")
-_REPEATS = flags.DEFINE_integer("repeats", 3, "Timed iterations (after 1 warm-up).")
-_DEMO_FLAGFILE = flags.DEFINE_string(
-    "demo_flagfile", "configs/demo.cfg", "Flagfile of the second run ('' = skip).")
-_JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  """Defines the flags; called only when run as a program.
+
+  So importing `benchmark_iteration` claims no flag names (--size,
+  --batch_size, --repeats are other tools' flags too).
+  """
+  flags.DEFINE_integer("size", 256, "Crop side for the default-width run.")
+  flags.DEFINE_integer("batch_size", 2, "Batch of the default-width run.")
+  flags.DEFINE_integer("repeats", 3, "Timed iterations (after 1 warm-up).")
+  flags.DEFINE_string("demo_flagfile", "configs/demo.cfg",
+                      "Flagfile of the second run ('' = skip).")
+  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+
 
 def _batch_spec(batch_size, size):
   return {"image": tf.TensorSpec((batch_size, size, size, 3)),
@@ -86,19 +96,19 @@ def _demo_config(flagfile):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  if _SIZE.value <= 0 or _SIZE.value % 16:
-    raise app.UsageError(f"--size must be a positive multiple of 16, got {_SIZE.value}")
+  if FLAGS.size <= 0 or FLAGS.size % 16:
+    raise app.UsageError(f"--size must be a positive multiple of 16, got {FLAGS.size}")
   runs = []
   paper = config_lib.ExperimentConfig(
       model=config_lib.ModelConfig(vgg_weights="none"))
   runs.append(("default widths", benchmark_iteration(
-      paper, _BATCH_SIZE.value, _SIZE.value, _REPEATS.value)))
-  if _DEMO_FLAGFILE.value:
-    demo = _demo_config(_DEMO_FLAGFILE.value)
+      paper, FLAGS.batch_size, FLAGS.size, FLAGS.repeats)))
+  if FLAGS.demo_flagfile:
+    demo = _demo_config(FLAGS.demo_flagfile)
     demo = dataclasses.replace(demo, train=dataclasses.replace(demo.train,
                                                                strategy="one_device"))
-    runs.append((f"demo ({_DEMO_FLAGFILE.value})", benchmark_iteration(
-        demo, demo.train.global_batch_size, demo.data.crop_size, _REPEATS.value)))
+    runs.append((f"demo ({FLAGS.demo_flagfile})", benchmark_iteration(
+        demo, demo.train.global_batch_size, demo.data.crop_size, FLAGS.repeats)))
   print(f"training iteration (1 D + 1 G update), one device, float32 unless noted, "
         f"{os.cpu_count()} CPUs visible")
   print(f"{'model':<26} {'size':>5} {'batch':>5} {'s/iter':>8} {'fwd GFLOPs':>10} "
@@ -108,9 +118,10 @@ def main(argv):
           f"{row['forward_gflops']:>10.1f} {row['iteration_gflops']:>11.1f} "
           f"{row['achieved_gflops_per_s']:>8.1f} {row['matmul_peak_gflops_per_s']:>11.1f} "
           f"{100 * row['achieved_gflops_per_s'] / row['matmul_peak_gflops_per_s']:>5.0f}%")
-  if _JSON_OUT.value:
-    io_utils.atomic_write_json(_JSON_OUT.value, {name: row for name, row in runs})
+  if FLAGS.json_out:
+    io_utils.atomic_write_json(FLAGS.json_out, {name: row for name, row in runs})
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -11,6 +11,14 @@ not an error; the first record is checked when the dataset is made, so a
 dataset built without any of `--lineart_kinds` fails early with a clear error
 instead of spinning forever.
 
+Damaged input (`_read_records`): empty files (0 bytes: no records) are named
+in a warning and left out; if every file is empty, a ValueError names the
+flag and the files. A corrupt or truncated record ends its file: training
+keeps the records before it and prints a warning naming the file and the byte
+where reading stopped (every epoch), so one bad shard does not crash a long
+run; evaluation, which must see every record, fails with an error naming the
+file. Autotuning is off in the training pipeline (see `_train_options`).
+
 Randomness is stateless: every example gets a seed folded from the run's
 seed, the input pipeline id and its position in the shuffled record stream, so
 kind, crop, flip and hints are a pure function of (seed, position). With
@@ -32,7 +40,9 @@ decoded once (the chosen kind only) and its size is checked against the
 image's: a record whose sizes differ stops the run with an error naming its key.
 """
 
+import concurrent.futures
 import dataclasses
+import sys
 
 import tensorflow as tf
 from absl import logging
@@ -42,6 +52,9 @@ from tfcolor.data import schema
 
 _SIZE_MULTIPLE = 16  # The generator downsamples 4 times.
 _EVAL_SEED_SALT = 0x5EED  # Second word of the stateless seed of eval examples.
+# Bytes a TFRecord adds to each record: uint64 length and two uint32 CRCs.
+_RECORD_FRAMING_BYTES = 16
+_MAX_NAMED_FILES = 10  # Files listed by name in one message.
 
 
 def resolve_files(patterns, flag_name):
@@ -67,6 +80,86 @@ def resolve_files(patterns, flag_name):
       raise ValueError(f"{flag_name}: pattern {pattern!r} matches no files")
     files.extend(matches)
   return sorted(set(files))
+
+
+def _name_files(files):
+  names = ", ".join(files[:_MAX_NAMED_FILES])
+  more = len(files) - _MAX_NAMED_FILES
+  return names + (f" and {more} more" if more > 0 else "")
+
+
+def _file_sizes(files):
+  """Sizes in bytes; stat calls run in parallel (one round trip each on GCS)."""
+  if len(files) <= 4:
+    return [tf.io.gfile.stat(path).length for path in files]
+  with concurrent.futures.ThreadPoolExecutor(min(16, len(files))) as pool:
+    return list(pool.map(lambda path: tf.io.gfile.stat(path).length, files))
+
+
+def _non_empty_files(files, flag_name):
+  """(files, sizes) without the empty files, which are named in a warning.
+
+  An uncompressed TFRecord file without records has 0 bytes. Raises ValueError
+  naming the flag when every file is empty: a repeated dataset of them would
+  never give an element, and an eval split of them would be silently empty.
+  """
+  sizes = _file_sizes(files)
+  empty = [path for path, size in zip(files, sizes) if size == 0]
+  if len(empty) == len(files):
+    raise ValueError(f"{flag_name}: every file is empty (0 bytes, no records): "
+                     f"{_name_files(empty)}")
+  if empty:
+    logging.warning("%s: skipping %d empty file(s) (0 bytes, no records): %s",
+                    flag_name, len(empty), _name_files(empty))
+  kept = [(path, size) for path, size in zip(files, sizes) if size > 0]
+  return [path for path, _ in kept], [size for _, size in kept]
+
+
+def _read_records(path, size, on_damage):
+  """The records of one TFRecord file; a damaged record ends the file.
+
+  `ignore_errors` ends the file at the first corrupt or truncated record (or
+  read error; TF logs its own reason as a C++ warning). To name the file, the
+  bytes read are counted and compared with its size at an end marker (an empty
+  record; data_tools never writes one, and one inside a file is dropped and
+  reported like damage). "skip" prints a warning (to stderr, in graph: no
+  py_function) and keeps the records before the damage; "raise" fails with an
+  error naming the file. One `scan` and one `filter` per record, no `cond`:
+  each tf.data function call costs about as much as reading a record.
+
+  Args:
+    path: scalar string tensor.
+    size: scalar int64 tensor, the file size when the dataset was made.
+    on_damage: "skip" (training) or "raise" (evaluation).
+  """
+  records = tf.data.TFRecordDataset(path).ignore_errors(log_warning=True)
+  records = records.concatenate(tf.data.Dataset.from_tensors(tf.constant(b"")))
+
+  def check(bytes_read, record):
+    record_bytes = tf.cast(tf.strings.length(record), tf.int64)
+    damaged = tf.logical_and(tf.equal(record_bytes, 0), tf.not_equal(bytes_read, size))
+    if on_damage == "raise":
+      report = tf.debugging.Assert(tf.logical_not(damaged), [
+          "corrupt or truncated TFRecord file", path, "read up to byte", bytes_read,
+          "of", size, "; evaluation needs every record: rebuild the file"])
+    else:
+      message = tf.strings.join([
+          "WARNING tfcolor.data: skipped the rest of ", path, " after byte ",
+          tf.strings.as_string(bytes_read), " of ", tf.strings.as_string(size),
+          " (a corrupt or truncated record, or a read error); the records before "
+          "it are used\n"])
+      report = tf.print(tf.where(damaged, message, ""), end="", output_stream=sys.stderr)
+    with tf.control_dependencies([report]):
+      return bytes_read + record_bytes + _RECORD_FRAMING_BYTES, tf.identity(record)
+
+  records = records.scan(tf.constant(0, tf.int64), check)
+  return records.filter(lambda record: tf.strings.length(record) > 0)
+
+
+def _record_files(files, sizes):
+  """(path, size) pairs for `_read_records`."""
+  return tf.data.Dataset.from_tensor_slices(
+      (tf.constant(files, tf.string), tf.constant(sizes, tf.int64)))
 
 
 def _kind_probabilities(data_config):
@@ -308,24 +401,56 @@ def _num_parallel_calls(data_config):
   return calls
 
 
-def _check_first_record(files, kinds, flag_name):
-  """Fails early when the first record has none of the configured kinds.
+def _check_first_record(files, kinds, flag_name, skip_unreadable):
+  """Fails early when the first readable record has none of the configured kinds.
 
   Such records are skipped; if a whole dataset lacks them, an infinite training
-  dataset would otherwise wait forever. Skipped when not executing eagerly.
+  dataset would otherwise wait forever. The same holds when no file has a
+  readable first record. A file whose first record cannot be read is named in
+  a warning (skip_unreadable, training) or a ValueError (evaluation). Skipped
+  when not executing eagerly.
   """
   if not tf.executing_eagerly():
     return
-  for serialized in tf.data.TFRecordDataset(files[:1]).take(1):
+  for path in files:
+    try:
+      serialized = next(iter(tf.data.TFRecordDataset(path).take(1)), None)
+    except tf.errors.OpError as error:
+      if not skip_unreadable:
+        raise ValueError(f"{flag_name}: cannot read the first record of {path}: "
+                         f"{error.message}") from None
+      logging.warning("%s: cannot read the first record of %s (%s); the file "
+                      "gives nothing", flag_name, path, error.message)
+      continue
+    if serialized is None:  # Emptied since it was listed.
+      continue
     example = tf.train.Example.FromString(serialized.numpy())
     names = set(example.features.feature)
     if not any(schema.lineart_feature(kind) in names for kind in kinds):
       found = sorted(n[len(schema.LINEART_PREFIX):] for n in names
                      if n.startswith(schema.LINEART_PREFIX))
       raise ValueError(
-          f"{flag_name}: the first record of {files[0]} has line art kinds {found} but "
+          f"{flag_name}: the first record of {path} has line art kinds {found} but "
           f"--lineart_kinds={','.join(kinds)}; records without any of those are "
           "skipped, so this dataset would give nothing")
+    return
+  raise ValueError(f"{flag_name}: no readable record in any of its {len(files)} "
+                   f"files: {_name_files(files)}")
+
+
+def _train_options(deterministic):
+  """Options of every training pipeline.
+
+  Autotuning is off: in TF 2.21, destroying the iterator of an autotuned
+  pipeline after a long, CPU-bound run blocked for up to a minute (the
+  autotuner's optimisation thread). Without it, AUTOTUNE parallelism falls
+  back to a fixed default (the number of cores) and the demo's throughput was
+  the same. Set here, so every user of the pipeline gets it.
+  """
+  options = tf.data.Options()
+  options.deterministic = deterministic
+  options.autotune.enabled = False
+  return options
 
 
 def _train_dataset(data_config, batch_size, seed=0, input_context=None,
@@ -333,8 +458,9 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
   if batch_size < 1:
     raise ValueError(f"batch_size must be >= 1, got {batch_size}")
   kinds, probs = _kind_probabilities(data_config)
-  files = resolve_files(data_config.train_data, flag_name)
-  _check_first_record(files, kinds, flag_name)
+  files, sizes = _non_empty_files(
+      resolve_files(data_config.train_data, flag_name), flag_name)
+  _check_first_record(files, kinds, flag_name, skip_unreadable=True)
   num_pipelines, pipeline_id = 1, 0
   if input_context is not None:
     num_pipelines = input_context.num_input_pipelines
@@ -344,11 +470,13 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
   if len(files) >= num_pipelines:
     # Each pipeline reads its own files, in a new order every epoch.
     files = files[pipeline_id::num_pipelines]
-    dataset = tf.data.Dataset.from_tensor_slices(files)
+    sizes = sizes[pipeline_id::num_pipelines]
+    dataset = _record_files(files, sizes)
     dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.repeat()
     dataset = dataset.interleave(
-        tf.data.TFRecordDataset, cycle_length=min(len(files), 16), block_length=1,
+        lambda path, size: _read_records(path, size, "skip"),
+        cycle_length=min(len(files), 16), block_length=1,
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
   else:
     # Too few files: every pipeline reads them all in a fixed order and keeps
@@ -356,7 +484,8 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
     logging.warning("%s has %d files for %d input pipelines: each pipeline reads "
                     "every file and keeps 1 record in %d; write more shards",
                     flag_name, len(files), num_pipelines, num_pipelines)
-    dataset = tf.data.TFRecordDataset(files)
+    dataset = _record_files(files, sizes).flat_map(
+        lambda path, size: _read_records(path, size, "skip"))
     dataset = dataset.shard(num_pipelines, pipeline_id).repeat()
   dataset = dataset.shuffle(data_config.shuffle_buffer, seed=seed + 1,
                             reshuffle_each_iteration=True)
@@ -378,9 +507,7 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
   dataset = dataset.map(_finalize_batch, num_parallel_calls=calls,
                         deterministic=deterministic)
   dataset = dataset.prefetch(tf.data.AUTOTUNE)
-  options = tf.data.Options()
-  options.deterministic = deterministic
-  return dataset.with_options(options)
+  return dataset.with_options(_train_options(deterministic))
 
 
 def make_train_dataset(data_config, batch_size, seed=0, input_context=None):
@@ -425,10 +552,13 @@ def make_eval_dataset(data_config, batch_size, files=None):
                      "to batch")
   kinds, probs = _kind_probabilities(data_config)
   flag_name = "--eval_data" if files is None else "files"
-  files = resolve_files(data_config.eval_data if files is None else files, flag_name)
-  _check_first_record(files, kinds, flag_name)
+  files, sizes = _non_empty_files(
+      resolve_files(data_config.eval_data if files is None else files, flag_name),
+      flag_name)
+  _check_first_record(files, kinds, flag_name, skip_unreadable=False)
   calls = _num_parallel_calls(data_config)
-  dataset = tf.data.TFRecordDataset(files)
+  dataset = _record_files(files, sizes).flat_map(
+      lambda path, size: _read_records(path, size, "raise"))
   dataset = dataset.map(lambda serialized: _parse(serialized, kinds),
                         num_parallel_calls=calls, deterministic=True)
   dataset = dataset.filter(_has_lineart)

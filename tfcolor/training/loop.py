@@ -34,14 +34,6 @@ from tfcolor.training import preflight
 from tfcolor.training import summaries as summaries_lib
 
 
-# TF 2.21: destroying the iterator of an autotuned input pipeline after a long,
-# CPU-bound run blocked for up to a minute (the autotuner's optimisation
-# thread); without autotuning, AUTOTUNE parallelism falls back to TF's default
-# (up to 16 per map) and throughput on the demo was the same.
-_TRAIN_INPUT_OPTIONS = tf.data.Options()
-_TRAIN_INPUT_OPTIONS.autotune.enabled = False
-
-
 class NonFiniteLossError(FloatingPointError):
   """A loss became NaN or infinite; no checkpoint was written for that step."""
 
@@ -176,9 +168,10 @@ class Trainer:
 
     def dataset_fn(input_context):
       batch_size = input_context.get_per_replica_batch_size(global_batch)
-      dataset = self._dataset_fn(self.config.data, batch_size, seed=seed,
-                                 input_context=input_context)
-      return dataset.with_options(_TRAIN_INPUT_OPTIONS)
+      # The pipeline sets its own tf.data options (autotuning off: see
+      # tfcolor.data.input_pipeline._train_options).
+      return self._dataset_fn(self.config.data, batch_size, seed=seed,
+                              input_context=input_context)
 
     return self.strategy.distribute_datasets_from_function(dataset_fn)
 
