@@ -103,7 +103,7 @@ def test_cli_save_stats_then_npz_against_folder(tmp_path, capsys):
   stats_path = str(tmp_path / "real.npz")
   with flagsaver.flagsaver():
     fid_cli.main(fid_cli.FLAGS(["fid", str(tmp_path / "real"), "--save_stats=" + stats_path,
-                                "--fid_inception=" + graph, "--batch_size=3"]))
+                                "--fid_inception=" + graph, "--inception_batch_size=3"]))
   saved = fid.load_stats(stats_path)
   assert saved.num == 4
   np.testing.assert_allclose(saved.mu, np.mean(real_colors, 0), rtol=2e-3)
@@ -126,7 +126,7 @@ def test_cli_two_folders_json_subprocess(tmp_path):
   (tmp_path / "fake" / "broken.jpg").write_bytes(b"garbage")
   result = subprocess.run(
       [sys.executable, "-m", "tfcolor.fid", str(tmp_path / "real"), str(tmp_path / "fake"),
-       "--fid_inception=" + graph, "--json", "--batch_size=2"],
+       "--fid_inception=" + graph, "--json", "--inception_batch_size=2"],
       cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
   assert result.returncode == 0, result.stderr[-2000:]
   report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -11,20 +11,36 @@ format). `--fid_inception=keras` uses Keras' InceptionV3 ImageNet weights; such
 numbers are not comparable with published FIDs. See docs/evaluation.md.
 """
 
+import dataclasses
 import json
 import sys
 
 from absl import app, flags, logging
 
+from tfcolor import config as config_lib
+from tfcolor import flags as tfcolor_flags
+
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("fid_inception", None,
-                    "Path of the 2015 Inception graph classify_image_graph_def.pb "
-                    "(comparable with papers) or 'keras' (not comparable).")
+
+def _only_fields(cls, *names):
+  """A dataclass holding just the named fields of `cls` (same defaults and help)."""
+  fields = {f.name: f for f in dataclasses.fields(cls)}
+  return dataclasses.make_dataclass(
+      cls.__name__ + "Subset",
+      [(name, fields[name].type, dataclasses.field(default=fields[name].default,
+                                                   metadata=fields[name].metadata))
+       for name in names], frozen=True)
+
+
+# --fid_inception is EvalConfig's flag, defined once for this CLI and
+# tfcolor.evaluate / tfcolor.table (so they can share one process); the other
+# EvalConfig flags mean nothing here.
+tfcolor_flags.define_dataclass_flags(_only_fields(config_lib.EvalConfig, "fid_inception"))
 flags.DEFINE_string("save_stats", None,
                     "With one folder argument: write its statistics to this .npz.")
 flags.DEFINE_bool("json", False, 'Print {"fid": ..., "num_real": ..., "num_fake": ...}.')
-flags.DEFINE_integer("batch_size", 50, "Images per Inception batch.")
+flags.DEFINE_integer("inception_batch_size", 50, "Images per Inception batch.")
 
 
 def main(argv):
@@ -33,8 +49,8 @@ def main(argv):
   if len(paths) != expected:
     usage = "FOLDER --save_stats=PATH.npz" if FLAGS.save_stats else "REAL FAKE"
     raise app.UsageError(f"expected {usage}, got {len(paths)} path arguments: {paths}")
-  if FLAGS.batch_size < 1:
-    raise app.UsageError(f"--batch_size must be >= 1, got {FLAGS.batch_size}")
+  if FLAGS.inception_batch_size < 1:
+    raise app.UsageError(f"--inception_batch_size must be >= 1, got {FLAGS.inception_batch_size}")
   from tfcolor.evaluation import fid  # pylint: disable=import-outside-toplevel
 
   extractors = []
@@ -49,14 +65,14 @@ def main(argv):
     if paths[0].endswith(".npz"):
       raise app.UsageError("--save_stats needs a folder of images, not a .npz")
     try:
-      stats = fid.statistics_from_folder(paths[0], extractor_fn(), FLAGS.batch_size)
+      stats = fid.statistics_from_folder(paths[0], extractor_fn(), FLAGS.inception_batch_size)
     except ValueError as error:
       sys.exit(f"tfcolor.fid: {error}")
     fid.save_stats(FLAGS.save_stats, stats.mu, stats.sigma, stats.num)
     logging.info("wrote statistics of %d images to %s", stats.num, FLAGS.save_stats)
     return
   try:
-    real, fake = (fid.statistics_from_path(path, extractor_fn, FLAGS.batch_size)
+    real, fake = (fid.statistics_from_path(path, extractor_fn, FLAGS.inception_batch_size)
                   for path in paths)
     value = fid.frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma)
   except ValueError as error:
