@@ -3,6 +3,10 @@ under MirroredStrategy on two replicas (the nested gradient-penalty tape inside
 `strategy.run`)."""
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -59,25 +63,55 @@ def test_each_generator_trains_a_step(generator, faithful_ci2018):
   assert output.shape == (1, 48, 32, 3) and output.dtype == tf.float32
 
 
+# Run in a fresh process: every MirroredStrategy of a process starts its
+# collective keys at the same number (TF 2.21), so a second traced mirrored run
+# after tests/test_distribution.py's would collide with that run's cached
+# collectives ("Shape mismatch in the collective instance"). One process, one
+# strategy, as in `python -m tfcolor.train`.
+_MIRRORED_CHILD = r"""
+import dataclasses, json, sys
+import tensorflow as tf
+cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+import numpy as np
+import trainer_testlib as testlib
+from test_table1_training import _config
+from tfcolor.training import loop
+
+model_dir, train_files = sys.argv[1], sys.argv[2]
+config = _config(model_dir, "ci2018", faithful_ci2018=True, train_steps=2,
+                 global_batch_size=4)
+config = dataclasses.replace(config, data=dataclasses.replace(
+    config.data, train_data=train_files))
+logical = tf.config.list_logical_devices("CPU")
+strategy = tf.distribute.MirroredStrategy([logical[0].name, logical[1].name])
+examples = testlib.random_batch(4, seed=5)
+
+def dataset_fn(data_config, batch_size, seed=0, input_context=None):
+  del data_config, seed, input_context
+  return tf.data.Dataset.from_tensor_slices(examples).batch(batch_size).repeat()
+
+trainer = loop.Trainer(config, strategy=strategy, dataset_fn=dataset_fn)
+result = trainer.run()
+print(json.dumps({"step": int(result.step), "replicas": strategy.num_replicas_in_sync,
+                  "metrics": {k: float(v) for k, v in result.metrics.items()}}))
+"""
+
+
 def test_ci2018_wgan_gp_step_traced_on_two_mirrored_replicas(tmp_path, sample_dataset):
-  cpus = tf.config.list_logical_devices("CPU")
-  if len(cpus) < 2:
-    pytest.skip("needs the two logical CPUs of tests/conftest.py")
-  config = _config(tmp_path / "run", "ci2018", faithful_ci2018=True, train_steps=2,
-                   global_batch_size=4)
-  config = dataclasses.replace(config, data=dataclasses.replace(
-      config.data, train_data=",".join(sample_dataset.train_files)))
-  strategy = tf.distribute.MirroredStrategy([cpus[0].name, cpus[1].name])
-  examples = testlib.random_batch(4, seed=5)
+  env = testlib.python_env()
+  env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env["PYTHONPATH"]])
+  result = subprocess.run(
+      [sys.executable, "-c", _MIRRORED_CHILD, str(tmp_path / "run"),
+       ",".join(sample_dataset.train_files)],
+      cwd=testlib.REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+      check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads(result.stdout.strip().splitlines()[-1])
 
-  def dataset_fn(data_config, batch_size, seed=0, input_context=None):
-    del data_config, seed, input_context
-    return tf.data.Dataset.from_tensor_slices(examples).batch(batch_size).repeat()
-
-  trainer = loop.Trainer(config, strategy=strategy, dataset_fn=dataset_fn)
-  result = trainer.run()
-
-  assert result.step == 2
-  assert set(gan_lib.WGAN_GP_TERMS) <= set(result.metrics)
-  assert all(np.isfinite(value) for value in result.metrics.values()), result.metrics
-  assert result.metrics["d_gradient_penalty"] > 0
+  assert report["step"] == 2 and report["replicas"] == 2
+  metrics = report["metrics"]
+  assert set(gan_lib.WGAN_GP_TERMS) <= set(metrics)
+  assert all(np.isfinite(value) for value in metrics.values()), metrics
+  assert metrics["d_gradient_penalty"] > 0
