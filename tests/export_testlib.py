@@ -1,4 +1,9 @@
-"""A tiny trained-run stand-in for the deployment tests (tiny widths, random weights)."""
+"""A tiny trained-run stand-in for the deployment tests (tiny widths, random weights).
+
+`shared_run` makes the run and its exports once per pytest process: the export,
+TFLite and colorize tests read the same SavedModel and .tflite files instead of
+exporting their own (each export takes seconds).
+"""
 
 import os
 
@@ -27,6 +32,57 @@ def make_model_dir(model_dir, step=STEP, seed=0):
       max_to_keep=2)
   manager.save(checkpoint_number=step)
   return generator
+
+
+class SharedRun:
+  """One tiny run (`make_model_dir`) under `root`, with its exports made on first use."""
+
+  TFLITE_SIZE = 32
+
+  def __init__(self, root):
+    # pylint: disable=import-outside-toplevel
+    from tfcolor.serving import export
+    self._export = export
+    self.root = root
+    self.model_dir = str(root / "run")
+    self.generator = make_model_dir(self.model_dir)
+    self._export_result = None
+    self._tflite = {}
+
+  @property
+  def export_result(self):
+    """`run_export`'s result for the run exported to `root/serving` (version STEP)."""
+    if self._export_result is None:
+      self._export_result = self._export.run_export(self._export.ExportConfig(
+          model_dir=self.model_dir, export_dir=str(self.root / "serving")))
+    return self._export_result
+
+  @property
+  def saved_model(self):
+    return self.export_result["saved_model"]
+
+  def tflite_bytes(self, quantize="none"):
+    """The float-I/O TFLite model at TFLITE_SIZE (not int8: that needs calibration)."""
+    if quantize not in self._tflite:
+      self._tflite[quantize] = self._export.convert_tflite(
+          self.generator, self.TFLITE_SIZE, quantize)
+    return self._tflite[quantize]
+
+  def tflite_path(self, quantize="none"):
+    path = str(self.root / f"model_{quantize}.tflite")
+    if not os.path.exists(path):
+      self._export.write_tflite(path, self.tflite_bytes(quantize))
+    return path
+
+
+_SHARED = {}
+
+
+def shared_run(tmp_path_factory):
+  """The process-wide `SharedRun` (tests must not modify its files)."""
+  if "run" not in _SHARED:
+    _SHARED["run"] = SharedRun(tmp_path_factory.mktemp("shared_run"))
+  return _SHARED["run"]
 
 
 def random_inputs(batch_size, height, width, seed=0, hint_fraction=0.05):

@@ -10,19 +10,16 @@ import pytest
 from PIL import Image
 
 import export_testlib as lib
-from tfcolor.serving import colorize_files, export, hint_files
+from tfcolor.serving import colorize_files, hint_files
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-  root = tmp_path_factory.mktemp("colorize")
-  generator = lib.make_model_dir(root / "run")
-  saved_model = export.export_saved_model(generator, str(root / "serving"), 1)
-  tflite_path = export.write_tflite(str(root / "model.tflite"),
-                                    export.convert_tflite(generator, 32))
-  return {"generator": generator, "saved_model": saved_model, "tflite": tflite_path}
+  run = lib.shared_run(tmp_path_factory)
+  return {"generator": run.generator, "saved_model": run.saved_model,
+          "tflite": run.tflite_path()}
 
 
 def _write_lineart(path, height=37, width=50, mode="L"):
@@ -80,7 +77,7 @@ def test_folder_skips_bad_files_and_resizes_hints(models, tmp_path, caplog):
   _write_lineart(pages / "d.png", height=20, width=16)
   (pages / "broken.png").write_text("not an image")
   Image.fromarray(np.full((10, 12, 4), 200, np.uint8), "RGBA").save(hints / "a.png")
-  with caplog.at_level(std_logging.WARNING):
+  with caplog.at_level(std_logging.INFO, logger="absl"):
     result = colorize_files.colorize_files(_config(
         model=models["saved_model"], lineart=str(pages), hints=str(hints),
         output=str(out), batch_size=2))
@@ -89,9 +86,28 @@ def test_folder_skips_bad_files_and_resizes_hints(models, tmp_path, caplog):
   assert "not an image PIL can read" in result["failed"][str(pages / "broken.png")]
   assert "resizing the hints" in caplog.text
   assert np.asarray(Image.open(out / "d.png")).shape == (20, 16, 3)
+  # Progress (log lines off a terminal), per batch and per failure: sorted names
+  # a, b, broken, c, d; batches of up to 2 of one size: [a, b], broken fails,
+  # [c] (d has another size), [d].
+  assert f"skipping {pages / 'broken.png'}" in caplog.text
+  progress = [r.getMessage() for r in caplog.records
+              if r.getMessage().startswith("colorized ")]
+  assert progress == ["colorized 2/5 files (2 written, 0 failed)",
+                      "colorized 3/5 files (2 written, 1 failed)",
+                      "colorized 4/5 files (3 written, 1 failed)",
+                      "colorized 5/5 files (4 written, 1 failed)"]
 
 
-def test_missing_files_are_named(models, tmp_path):
+def test_progress_bar_on_a_terminal(capsys):
+  progress = colorize_files.Progress(3, interactive=True)
+  progress.update(written=2, failed=0)
+  progress.update(written=2, failed=1)
+  progress.update(written=2, failed=1)  # unchanged: not drawn again
+  output = capsys.readouterr().out
+  assert "3/3" in output and "failed: 1" in output and output.count("3/3") == 1
+
+
+def test_missing_or_unreadable_files_are_named(models, tmp_path):
   with pytest.raises(FileNotFoundError, match="nope.png"):
     colorize_files.colorize_files(_config(
         model=models["saved_model"], lineart=str(tmp_path / "nope.png"),
@@ -99,19 +115,38 @@ def test_missing_files_are_named(models, tmp_path):
   with pytest.raises(FileNotFoundError, match="--model"):
     colorize_files.load_colorizer(str(tmp_path))
   _write_lineart(tmp_path / "page.png")
-  result = colorize_files.colorize_files(_config(
-      model=models["saved_model"], lineart=str(tmp_path / "page.png"),
-      hints=str(tmp_path / "missing_hints.png"), output=str(tmp_path / "o.png")))
-  assert "missing_hints.png does not exist" in result["failed"][str(tmp_path / "page.png")]
+  (tmp_path / "notes.png").write_text("not an image either")
+  for hints, message in (("missing_hints.png", "missing_hints.png does not exist"),
+                         ("notes.png", "notes.png is neither an image nor a points")):
+    result = colorize_files.colorize_files(_config(
+        model=models["saved_model"], lineart=str(tmp_path / "page.png"),
+        hints=str(tmp_path / hints), output=str(tmp_path / "o.png")))
+    assert message in result["failed"][str(tmp_path / "page.png")]
+    assert not result["written"] and not (tmp_path / "o.png").exists()
 
 
-def test_cli_end_to_end(models, tmp_path):
-  _write_lineart(tmp_path / "page.png")
-  (tmp_path / "hints.txt").write_text("5 5 #123456\n")
+def test_cli_folder_with_hint_layer_points_file_and_a_bad_file(models, tmp_path):
+  pages, hints, out = tmp_path / "pages", tmp_path / "hints", tmp_path / "out"
+  pages.mkdir(), hints.mkdir()
+  lineart = {name: _write_lineart(pages / f"{name}.png") for name in ("a", "b")}
+  (pages / "c.png").write_text("not an image")
+  layer = np.zeros((37, 50, 4), np.uint8)
+  layer[20:30, 30:40] = (0, 0, 255, 255)
+  Image.fromarray(layer, "RGBA").save(hints / "a.png")
+  points = "5 5 #ff0000 6\n0.5 0.5 #00ff00\n"
+  (hints / "b.txt").write_text(points)
   run = subprocess.run(
       [sys.executable, "-m", "tfcolor.colorize", f"--model={models['saved_model']}",
-       f"--lineart={tmp_path / 'page.png'}", f"--hints={tmp_path / 'hints.txt'}",
-       f"--output={tmp_path / 'out.png'}"],
+       f"--lineart={pages}", f"--hints={hints}", f"--output={out}"],
       cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-  assert run.returncode == 0, run.stderr[-2000:]
-  assert np.asarray(Image.open(tmp_path / "out.png")).shape == (37, 50, 3)
+  assert run.returncode == 1, run.stderr[-2000:]  # c.png failed
+  assert f"skipping {pages / 'c.png'}" in run.stderr
+  assert run.stdout.split() == [str(out / "a.png"), str(out / "b.png")]
+  for name, name_hints in (("a", layer), ("b", hint_files.parse_points(points, 37, 50))):
+    reference = lib.keras_reference(models["generator"], lineart[name][None, ..., None],
+                                    name_hints[None])[0]
+    unhinted = lib.keras_reference(models["generator"], lineart[name][None, ..., None],
+                                   np.zeros_like(name_hints)[None])[0]
+    assert np.abs(reference - unhinted).max() * 127.5 > 2  # the hints matter
+    image = np.asarray(Image.open(out / f"{name}.png"))
+    assert np.abs(image - np.round((reference + 1) * 127.5)).max() <= 1, name

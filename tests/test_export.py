@@ -16,13 +16,9 @@ from tfcolor.serving import export, model_loading, signature
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-  root = tmp_path_factory.mktemp("export")
-  model_dir = root / "run"
-  generator = lib.make_model_dir(model_dir)
-  result = export.run_export(export.ExportConfig(
-      model_dir=str(model_dir), export_dir=str(root / "serving")))
-  return {"root": root, "model_dir": str(model_dir), "generator": generator,
-          "result": result, "loaded": tf.saved_model.load(result["saved_model"])}
+  run = lib.shared_run(tmp_path_factory)
+  return {"root": run.root, "model_dir": run.model_dir, "generator": run.generator,
+          "result": run.export_result, "loaded": tf.saved_model.load(run.saved_model)}
 
 
 def test_layout_is_version_folder_named_after_the_step(exported):
@@ -49,6 +45,15 @@ def test_saved_model_matches_keras(exported, batch_size, height, width):
   assert np.abs(image_float - reference).max() < 1e-4
   reference_uint8 = np.round((reference + 1) * 127.5).clip(0, 255)
   assert np.abs(image_uint8.astype(np.int32) - reference_uint8).max() <= 1
+
+
+def test_each_weight_is_stored_once(exported):
+  # keras.export.ExportArchive.track(model) made the SavedModel save every
+  # weight twice (Keras variable and tf.Variable); only the used ones, once.
+  stored = tf.train.list_variables(
+      os.path.join(exported["result"]["saved_model"], "variables", "variables"))
+  stored_values = sum(int(np.prod(shape)) for _, shape in stored)
+  assert stored_values <= exported["generator"].count_params()
 
 
 def test_odd_paper_size_comes_back_at_the_same_size(exported):

@@ -1,5 +1,7 @@
 """TFLite conversion: agreement with Keras per quantisation, built-in ops only."""
 
+import tempfile
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,15 +9,20 @@ import tensorflow as tf
 import export_testlib as lib
 from tfcolor.serving import export, signature, tflite_runner
 
-SIZE = 32
+SIZE = lib.SharedRun.TFLITE_SIZE
 # Measured on the tiny test model (random weights) at 32x32, max abs error in
 # [-1, 1] output units; generous margins. docs/deployment.md lists them.
 TOLERANCE = {"none": 1e-4, "float16": 2e-2, "dynamic_int8": 0.3, "int8": 1.0}
 
 
 @pytest.fixture(scope="module")
-def generator(tmp_path_factory):
-  return lib.make_model_dir(tmp_path_factory.mktemp("tflite_run"))
+def run(tmp_path_factory):
+  return lib.shared_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def generator(run):
+  return run.generator
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +39,8 @@ def _max_error(generator, model_bytes, lineart, hints):
 
 
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic_int8"])
-def test_tflite_matches_keras_within_tolerance(generator, model_inputs, quantize):
-  model_bytes = export.convert_tflite(generator, SIZE, quantize)
+def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, quantize):
+  model_bytes = run.tflite_bytes(quantize)  # convert_tflite, shared with other tests
   ops = export.check_builtin_ops(model_bytes)
   assert not [op for op in ops if op.startswith("Flex")]
   assert "VAR_HANDLE" not in ops  # weights are constants, not uninitialised variables
@@ -42,14 +49,42 @@ def test_tflite_matches_keras_within_tolerance(generator, model_inputs, quantize
   assert error < TOLERANCE[quantize]
 
 
-def test_int8_calibrates_on_tfrecords(generator, model_inputs, sample_dataset):
+def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
+    generator, model_inputs, sample_dataset):
   representative = export.representative_dataset(
       ",".join(sample_dataset.val_files), SIZE, num_examples=4)
-  model_bytes = export.convert_tflite(generator, SIZE, "int8", representative)
-  assert "Flex" not in " ".join(export.check_builtin_ops(model_bytes))
-  error = _max_error(generator, model_bytes, *model_inputs)
-  print(f"tflite int8: max abs error {error:.2e}, {len(model_bytes)} bytes")
+  with tempfile.TemporaryDirectory() as source:  # one source, two conversions
+    export.write_tflite_source(generator, SIZE, source)
+    float_io = export.convert_tflite_source(source, "int8", representative)
+    uint8_io = export.convert_tflite_source(source, "int8", representative,
+                                            int8_io="uint8")
+  assert "Flex" not in " ".join(export.check_builtin_ops(float_io))
+  error = _max_error(generator, float_io, *model_inputs)
+  print(f"tflite int8: max abs error {error:.2e}, {len(float_io)} bytes")
   assert error < TOLERANCE["int8"]
+
+  # uint8 I/O: the same quantised model with the (de)quantisation of the
+  # inputs and output left to the runner, so the same output within one step.
+  colorizers = [tflite_runner.TFLiteColorizer(model_content=model_bytes)
+                for model_bytes in (float_io, uint8_io)]
+  assert [c.io_type for c in colorizers] == ["float32", "uint8"]
+  details = colorizers[1].interpreter.get_signature_runner().get_output_details()
+  output_scale = details["image"]["quantization"][0]
+  assert 0 < output_scale < 0.01
+  lineart, hints = model_inputs
+  images = [c.run_float(tflite_runner.lineart_to_model(lineart),
+                        tflite_runner.hints_to_model(hints)) for c in colorizers]
+  assert images[1].dtype == np.float32
+  assert np.abs(images[0] - images[1]).max() <= output_scale + 1e-6
+  assert colorizers[1].colorize(lineart[0], hints[0]).shape == (SIZE, SIZE, 3)
+
+
+def test_int8_io_needs_int8(generator):
+  with pytest.raises(ValueError, match="needs quantize='int8'"):
+    export.convert_tflite(generator, SIZE, "float16", int8_io="uint8")
+  with pytest.raises(ValueError, match="--int8_io=uint8 needs --quantize=int8"):
+    export.validate_export_config(export.ExportConfig(
+        model_dir="run", tflite="m.tflite", int8_io="uint8"))
 
 
 def test_flex_ops_are_refused(monkeypatch):
@@ -69,9 +104,8 @@ def test_numpy_conversions_match_the_serving_graph():
                                 signature.image_to_uint8(tf.constant(image)).numpy())
 
 
-def test_runner_colorizes_any_size(generator):
-  colorizer = tflite_runner.TFLiteColorizer(
-      model_content=export.convert_tflite(generator, SIZE))
+def test_runner_colorizes_any_size(run):
+  colorizer = tflite_runner.TFLiteColorizer(model_content=run.tflite_bytes())
   lineart, hints = lib.random_inputs(1, 45, 21, seed=2)
   image = colorizer.colorize(lineart[0], hints[0])
   assert image.shape == (45, 21, 3) and image.dtype == np.uint8

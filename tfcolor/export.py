@@ -2,11 +2,13 @@
 
   python -m tfcolor.export --model_dir=runs/demo --export_dir=exports/demo \
       [--tflite=exports/demo.tflite --tflite_size=512 \
-       --quantize=none|float16|dynamic_int8|int8 [--representative_data=GLOB]]
+       --quantize=none|float16|dynamic_int8|int8 \
+       [--representative_data=GLOB --int8_io=float|uint8]]
 
 Writes EXPORT_DIR/<version>/ (version = the checkpoint's step) with the
 signatures serving_default (uint8 line art + RGBA hints -> uint8 image, any
-size) and colorize_float. See docs/deployment.md.
+size) and colorize_float; the TFLite model is converted from a temporary
+SavedModel at one fixed size. See docs/deployment.md.
 """
 
 from absl import app, logging

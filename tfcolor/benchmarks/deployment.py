@@ -1,29 +1,71 @@
 """Latency of one colorization and size on disk: Keras, SavedModel, TFLite modes.
 
-  python -m tfcolor.benchmarks.deployment [--size=512] [--repeats=3] \
-      [--quantize_modes=none,float16,dynamic_int8] [--flagfile=configs/X.cfg]
+  nice -n 10 python -m tfcolor.benchmarks.deployment [--size=512] [--warmup=1] \
+      [--repeats=2] [--variants=keras,saved_model,tflite_none,...] \
+      [--representative_data=GLOB] [--int8_io=float|uint8] \
+      [--flagfile=configs/X.cfg] [--json_out=FILE]
 
 Random weights (`--vgg_weights=none` is forced); model widths come from the
-ModelConfig flags, so `--stem_filters=16 --down_filters=32,64,128,256 ...`
-benchmarks a smaller model. Figures are printed (and --json_out), never asserted.
+ModelConfig flags (default: the paper's, 212M parameters), so
+`--stem_filters=16 --down_filters=32,64,64,128 ...` benchmarks a smaller model.
+Each variant is exported the way `tfcolor.export` does it (and the export time
+and the process's peak memory so far are reported), then timed on one
+`--size` square image, batch 1, after `--warmup` untimed runs:
+
+  keras         the Keras generator in a tf.function, uint8 in/out like serving
+  saved_model   the exported SavedModel's serving_default signature
+  tflite_MODE   the TFLite model (LiteRT interpreter, `--tflite_threads`) on
+                model-range inputs; int8 calibrates on --representative_data, or
+                on random inputs when no glob is given (speed does not depend
+                on the values; the colours of a random model mean nothing)
+
+Size on disk: the .keras file, the SavedModel folder, the .tflite flatbuffer.
+Figures are printed as a table (and --json_out), never asserted.
 """
 
 import dataclasses
 import json
 import os
+import resource
 import tempfile
+import time
 
 from absl import app, flags
 import numpy as np
 
 from tfcolor import flags as tfcolor_flags
+from tfcolor.config import field
+
+VARIANTS = ("keras", "saved_model", "tflite_none", "tflite_float16",
+            "tflite_dynamic_int8", "tflite_int8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Int8Options:
+  """tflite_int8's settings: the same flags as tfcolor.export's (shared, not clashing)."""
+
+  representative_data: str = field(
+      "", "TFRecord glob(s) to calibrate tflite_int8 on; '' = random inputs.")
+  int8_io: str = field("float", "I/O of the tflite_int8 model (tfcolor.export "
+                       "--int8_io).", ("float", "uint8"))
+
 
 tfcolor_flags.define_flags(sections=("model",))
-_SIZE = flags.DEFINE_integer("size", 512, "Square image side (pixels).")
-_REPEATS = flags.DEFINE_integer("repeats", 3, "Timed runs per variant.")
-_MODES = flags.DEFINE_list("quantize_modes", ["none", "float16", "dynamic_int8"],
-                           "TFLite quantisation modes to time (int8 needs calibration "
-                           "data; not included here).")
+tfcolor_flags.define_dataclass_flags(Int8Options)
+_SIZE = flags.DEFINE_integer("size", 512, "Square image side (pixels, multiple of 16).")
+_WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed runs per variant before timing.")
+_REPEATS = flags.DEFINE_integer("repeats", 2, "Timed runs per variant.")
+_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS),
+                              f"Variants to export and time, of {list(VARIANTS)}.")
+_REPRESENTATIVE_EXAMPLES = flags.DEFINE_integer(
+    "calibration_examples", 2, "Calibration examples for tflite_int8 (each is a "
+    "float forward pass in the converter).")
+_TFLITE_THREADS = flags.DEFINE_integer(
+    "tflite_threads", 0, "LiteRT interpreter threads (0 = os.cpu_count(), like "
+    "TensorFlow's intra-op pool).")
+_WORK_DIR = flags.DEFINE_string(
+    "work_dir", "", "Where the exports are written (deleted at the end); '' = a "
+    "temporary folder in $TMPDIR. Default widths need ~3 GB.")
 _JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures as JSON here.")
 
 
@@ -32,50 +74,125 @@ def _dir_size(path):
              for f in files)
 
 
+def _peak_rss_gb():
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+
+
+def random_inputs(size, seed=0):
+  """uint8 line art (1, S, S, 1) with 10% black pixels and RGBA hints with 8 patches."""
+  rng = np.random.default_rng(seed)
+  lineart = np.where(rng.uniform(size=(1, size, size, 1)) < 0.1, 0, 255).astype(np.uint8)
+  hints = np.zeros((1, size, size, 4), np.uint8)
+  for _ in range(8):
+    top, left = rng.integers(0, size - 8, 2)
+    hints[0, top:top + 8, left:left + 8] = list(rng.integers(0, 256, 3)) + [255]
+  return lineart, hints
+
+
+def format_table(results, header):
+  """The printed table: one row per variant."""
+  lines = [header, f"{'variant':22s} {'median s':>10s} {'min s':>10s} {'MB on disk':>11s} "
+           f"{'export s':>9s} {'peak RSS GB':>12s}"]
+  for name, figures in results.items():
+    lines.append(f"{name:22s} {figures['median_s']:10.3f} {figures['min_s']:10.3f} "
+                 f"{figures['mb']:11.1f} {figures['export_s']:9.1f} "
+                 f"{figures['peak_rss_gb']:12.1f}")
+  return "\n".join(lines)
+
+
 def main(argv):
-  del argv
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  unknown = sorted(set(_VARIANTS.value) - set(VARIANTS))
+  if unknown:
+    raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
   # pylint: disable=import-outside-toplevel
+  import tensorflow as tf
   from tfcolor import config as config_lib
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
   from tfcolor.serving import export, signature, tflite_runner
-  import tensorflow as tf
 
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
-  size, repeats = _SIZE.value, _REPEATS.value
+  int8_options = tfcolor_flags.dataclass_from_flags(Int8Options)
+  size, warmup, repeats = _SIZE.value, _WARMUP.value, _REPEATS.value
+  threads = _TFLITE_THREADS.value or os.cpu_count()
   generator = factory.build_generator(model_config)
-  rng = np.random.default_rng(0)
-  lineart = np.where(rng.uniform(size=(1, size, size, 1)) < 0.1, 0, 255).astype(np.uint8)
-  hints = np.zeros((1, size, size, 4), np.uint8)
-  hints[0, 100:104, 100:104] = (255, 0, 0, 255)
+  lineart, hints = random_inputs(size)
+  model_inputs = (tflite_runner.lineart_to_model(lineart),
+                  tflite_runner.hints_to_model(hints))
   results = {}
-  with tempfile.TemporaryDirectory() as tmp:
-    keras_fn = tf.function(lambda l, h: signature.colorize_float(generator, l, h))
-    timing = common.time_call(keras_fn, lineart, hints, repeats=repeats)
-    generator.save(os.path.join(tmp, "g.keras"))
-    results["keras"] = {"median_s": timing.median_s,
-                        "mb": os.path.getsize(os.path.join(tmp, "g.keras")) / 1e6}
-    path = export.export_saved_model(generator, os.path.join(tmp, "sm"), 1)
-    serve = tf.saved_model.load(path).signatures["serving_default"]
-    timing = common.time_call(lambda: serve(lineart=lineart, hints=hints), repeats=repeats)
-    results["saved_model"] = {"median_s": timing.median_s, "mb": _dir_size(path) / 1e6}
-    for mode in _MODES.value:
-      model_bytes = export.convert_tflite(generator, size, mode)
-      colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes)
-      inputs = (tflite_runner.lineart_to_model(lineart), tflite_runner.hints_to_model(hints))
-      timing = common.time_call(lambda: colorizer.run_float(*inputs), repeats=repeats)
-      results[f"tflite_{mode}"] = {"median_s": timing.median_s,
-                                   "mb": len(model_bytes) / 1e6}
-  print(f"size {size}x{size}, batch 1, widths stem={model_config.stem_filters} "
-        f"down={model_config.down_filters} blocks={model_config.num_mid_blocks}")
-  for name, figures in results.items():
-    print(f"{name:22s} {figures['median_s'] * 1e3:10.1f} ms {figures['mb']:10.1f} MB")
+
+  def record(name, timing, megabytes, export_s):
+    results[name] = {"median_s": timing.median_s, "min_s": timing.min_s,
+                     "mb": megabytes, "export_s": export_s,
+                     "peak_rss_gb": _peak_rss_gb()}
+    print(f"{name}: {timing.median_s:.3f} s median of {repeats}, {megabytes:.1f} MB",
+          flush=True)
+
+  with tempfile.TemporaryDirectory(prefix="tfcolor_deploy_bench_",
+                                   dir=_WORK_DIR.value or None) as tmp:
+    if "keras" in _VARIANTS.value:
+      start = time.perf_counter()
+      keras_path = os.path.join(tmp, "generator.keras")
+      generator.save(keras_path)
+      export_s = time.perf_counter() - start
+      keras_fn = tf.function(lambda l, h: signature.image_to_uint8(
+          signature.colorize_float(generator, l, h)))
+      timing = common.time_call(keras_fn, lineart, hints, warmup=warmup, repeats=repeats)
+      record("keras", timing, os.path.getsize(keras_path) / 1e6, export_s)
+      os.remove(keras_path)
+    if "saved_model" in _VARIANTS.value:
+      start = time.perf_counter()
+      path = export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
+      export_s = time.perf_counter() - start
+      serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
+      timing = common.time_call(lambda: serve(lineart=lineart, hints=hints),
+                                warmup=warmup, repeats=repeats)
+      record("saved_model", timing, _dir_size(path) / 1e6, export_s)
+      del serve
+    modes = [v[len("tflite_"):] for v in _VARIANTS.value if v.startswith("tflite_")]
+    if modes:
+      source = os.path.join(tmp, "tflite_source")
+      start = time.perf_counter()
+      export.write_tflite_source(generator, size, source)
+      source_s = time.perf_counter() - start
+    for mode in modes:
+      representative = None
+      if mode == "int8":
+        if int8_options.representative_data:
+          representative = export.representative_dataset(
+              int8_options.representative_data, size, _REPRESENTATIVE_EXAMPLES.value)
+        else:
+          def representative():
+            for seed in range(_REPRESENTATIVE_EXAMPLES.value):
+              example = random_inputs(size, seed=seed + 1)
+              yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
+                     signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
+      start = time.perf_counter()
+      model_bytes = export.convert_tflite_source(
+          source, mode, representative, int8_options.int8_io if mode == "int8" else "float")
+      export_s = source_s + time.perf_counter() - start
+      colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes,
+                                                num_threads=threads)
+      timing = common.time_call(lambda: colorizer.run_float(*model_inputs),
+                                warmup=warmup, repeats=repeats)
+      record(f"tflite_{mode}", timing, len(model_bytes) / 1e6, export_s)
+      del colorizer, model_bytes
+
+  header = (f"size {size}x{size}, batch 1, widths stem={model_config.stem_filters} "
+            f"down={model_config.down_filters} blocks={model_config.num_mid_blocks} "
+            f"({generator.count_params():,} parameters incl. the VGG19 encoder), "
+            f"warm-up {warmup}, median of {repeats}, TFLite threads {threads}, "
+            f"{os.cpu_count()} CPUs")
+  print(format_table(results, header))
   if _JSON_OUT.value:
     with open(_JSON_OUT.value, "w", encoding="utf-8") as f:
-      json.dump({"size": size, "model": config_lib.to_dict(
-          config_lib.ExperimentConfig(model=model_config))["model"], "results": results},
-                f, indent=2)
+      json.dump({"size": size, "warmup": warmup, "repeats": repeats,
+                 "tflite_threads": threads, "model": config_lib.to_dict(
+                     config_lib.ExperimentConfig(model=model_config))["model"],
+                 "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

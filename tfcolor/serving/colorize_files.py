@@ -1,12 +1,15 @@
 """Colorizes line art files with an export: a SavedModel folder or a .tflite file.
 
 Used by `python -m tfcolor.colorize`. Files go through in batches of equal
-size; a file that cannot be read is logged by name and skipped, and the run
-reports which ones failed. Outputs are PNGs written atomically.
+size, with a progress bar on a terminal (`keras.utils.Progbar`) and progress
+log lines otherwise (files processed / total, written, failed); a file that
+cannot be read is logged by name and skipped, and the run reports which ones
+failed. Outputs are PNGs written atomically.
 """
 
 import dataclasses
 import os
+import sys
 
 from absl import logging
 import numpy as np
@@ -92,6 +95,39 @@ def _jobs(config):
   return [(config.lineart, config.hints, output)]
 
 
+class Progress:
+  """Files processed out of the total: a progress bar on a terminal, else log lines.
+
+  Args:
+    total: number of input files.
+    interactive: draw a `keras.utils.Progbar` (None = when stdout is a TTY,
+      where Progbar draws). Otherwise each update is an INFO log line, which
+      keeps logs of batch jobs readable.
+  """
+
+  def __init__(self, total, interactive=None):
+    if interactive is None:
+      interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+    self.total = total
+    self._reported = -1
+    self._bar = None
+    if interactive:
+      import keras  # pylint: disable=import-outside-toplevel
+      self._bar = keras.utils.Progbar(total, unit_name="file",
+                                      stateful_metrics=["written", "failed"])
+
+  def update(self, written, failed):
+    done = written + failed
+    if done == self._reported:
+      return
+    self._reported = done
+    if self._bar is not None:
+      self._bar.update(done, values=[("written", written), ("failed", failed)])
+    else:
+      logging.info("colorized %d/%d files (%d written, %d failed)", done, self.total,
+                   written, failed)
+
+
 def _read(job):
   lineart_path, hints_path, _ = job
   lineart = hint_files.read_lineart(lineart_path)
@@ -110,6 +146,7 @@ def colorize_files(config, colorizer=None):
     raise ValueError("--batch_size must be >= 1")
   jobs = _jobs(config)
   colorizer = colorizer or load_colorizer(config.model)
+  progress = Progress(len(jobs))
   written, failed = [], {}
   pending = []  # [(job, lineart, hints)] of one size
 
@@ -123,7 +160,7 @@ def colorize_files(config, colorizer=None):
       visualize.save_png(job[2], image)
       written.append(job[2])
     pending.clear()
-    logging.info("colorized %d/%d files", len(written) + len(failed), len(jobs))
+    progress.update(len(written), len(failed))
 
   for job in jobs:
     try:
@@ -131,12 +168,15 @@ def colorize_files(config, colorizer=None):
     except (OSError, ValueError) as error:
       logging.error("skipping %s: %s", job[0], error)
       failed[job[0]] = str(error)
+      progress.update(len(written), len(failed))
       continue
-    if pending and (pending[0][1].shape != lineart.shape or
-                    len(pending) >= config.batch_size):
+    if pending and pending[0][1].shape != lineart.shape:
       flush()
     pending.append((job, lineart, hints))
+    if len(pending) >= config.batch_size:
+      flush()
   flush()
   if failed:
     logging.warning("%d of %d files failed: %s", len(failed), len(jobs), sorted(failed))
+  logging.info("wrote %d of %d files to %s", len(written), len(jobs), config.output)
   return {"written": written, "failed": failed}

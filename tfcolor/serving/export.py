@@ -5,8 +5,9 @@ the highest numeric version). The model is written to a hidden temporary
 folder in `export_base` and renamed into place, so TF Serving never sees half
 a model and a crash leaves no numeric folder behind.
 
-TFLite: one fixed input size (a multiple of 16), float32 inputs and output in
-the model's value ranges (line art [1, S, S, 1] and hints [1, S, S, 4] in
+TFLite: one fixed input size (a multiple of 16), converted from a temporary
+SavedModel (`write_tflite_source`); float32 inputs and output in the model's
+value ranges (line art [1, S, S, 1] and hints [1, S, S, 4] in
 [-1, 1], image [1, S, S, 3] in [-1, 1]); `tflite_runner` does the uint8
 conversions, padding and resizing around it. Quantisation modes:
 
@@ -15,7 +16,7 @@ conversions, padding and resizing around it. Quantisation modes:
   dynamic_int8  int8 weights, activations quantised on the fly
   int8          int8 weights and activations, calibrated on a representative
                 dataset (line art and hints from TFRecords); float32 at the
-                inputs and output
+                inputs and output, or quantised uint8 with int8_io="uint8"
 
 Only built-in TFLite ops are allowed (no Flex ops), so the plain LiteRT
 interpreter runs every export; `check_builtin_ops` verifies it.
@@ -24,13 +25,12 @@ interpreter runs every export; `check_builtin_ops` verifies it.
 import dataclasses
 import os
 import re
-import shutil
+import tempfile
 
 from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.framework import convert_to_constants  # pylint: disable=g-direct-tensorflow-import
 
 from tfcolor.config import field
 from tfcolor.models.generator import SIZE_MULTIPLE
@@ -38,6 +38,7 @@ from tfcolor.serving import signature
 from tfcolor.serving import tflite_runner
 
 QUANTIZE_MODES = ("none", "float16", "dynamic_int8", "int8")
+INT8_IO_TYPES = ("float", "uint8")
 TFLITE_SIGNATURE = "colorize"
 _VERSION_RE = re.compile(r"^\d+$")
 
@@ -62,6 +63,10 @@ class ExportConfig:
       "", "TFRecord glob(s) whose fixed-hint eval crops calibrate --quantize=int8.")
   representative_examples: int = field(
       64, "Examples of --representative_data used for int8 calibration.")
+  int8_io: str = field(
+      "float", "Inputs and output of a --quantize=int8 model: float (float32, "
+      "quantised inside the model) or uint8 (quantised tensors; apply each one's "
+      "scale and zero point, see docs/deployment.md).", INT8_IO_TYPES)
 
 
 def validate_export_config(config):
@@ -80,6 +85,10 @@ def validate_export_config(config):
   if config.quantize == "int8" and not config.representative_data:
     raise ValueError("--quantize=int8 needs --representative_data=GLOB (TFRecords "
                      "to calibrate the activation ranges on)")
+  if config.int8_io not in INT8_IO_TYPES:
+    raise ValueError(f"--int8_io must be one of {INT8_IO_TYPES}, got {config.int8_io}")
+  if config.int8_io != "float" and config.quantize != "int8":
+    raise ValueError(f"--int8_io={config.int8_io} needs --quantize=int8")
   if config.representative_examples < 1:
     raise ValueError("--representative_examples must be >= 1")
   return config
@@ -114,19 +123,31 @@ def choose_version(export_base, step=None, version=0):
   return (max(taken) + 1) if taken else 1
 
 
+def _new_archive():
+  """An empty `keras.export.ExportArchive`; add endpoints, never `track()` the model.
+
+  `add_endpoint` already records every variable the endpoints read. Keras
+  3.15's `track(model)` records the model's Keras variables as well, which
+  the SavedModel saves as separate objects: every weight was written twice
+  (the default-width export took 1.7 GB instead of 0.89 GB), and the unused
+  VGG19 block5 was written too.
+  """
+  return keras.export.ExportArchive()
+
+
 def write_serving_archive(generator, path):
   """Writes the SavedModel with both signatures (see `signature`) to `path`.
 
-  Through `keras.export.ExportArchive`, which records every generator variable
-  in the SavedModel's object graph: a plain `tf.saved_model.save` of a module
-  holding the Keras 3 model reloaded in TF2 Python but not in the session-based
-  loader that TF Serving and `saved_model_cli run` use ("Could not find
-  variable ...").
+  Through `keras.export.ExportArchive`, which records the variables the
+  signatures use in the SavedModel's object graph: a plain
+  `tf.saved_model.save` of a module holding the Keras 3 model reloaded in TF2
+  Python but not in the session-based loader that TF Serving and
+  `saved_model_cli run` use ("Could not find variable ..."). See
+  `_new_archive` for why the generator is not `track()`ed.
   """
   module = signature.ColorizationModule(generator)
   specs = signature.input_specs()
-  archive = keras.export.ExportArchive()
-  archive.track(generator)
+  archive = _new_archive()
   for name, function in ((signature.SERVING_SIGNATURE, module.colorize_uint8),
                          (signature.FLOAT_SIGNATURE, module.colorize_float)):
     archive.add_endpoint(name, function, input_signature=[
@@ -159,34 +180,26 @@ def export_saved_model(generator, export_base, version):
 # TFLite
 
 
-def _tflite_function(generator, size):
-  """The generator at a fixed size, float32 I/O, weights frozen into constants.
+def write_tflite_source(generator, size, path):
+  """Writes the SavedModel that TFLite converts: one fixed-size float32 signature.
 
-  Frozen by hand: converting the Keras 3 generator's live function kept its
-  weights as TFLite resource variables that nothing initialises (NaN output).
-  The frozen graph is wrapped again so the TFLite model keeps a signature with
-  named inputs ("lineart", "hints") and output ("image").
+  Signature `TFLITE_SIGNATURE`: lineart [1, S, S, 1] and hints [1, S, S, 4] in
+  the model's value ranges -> {"image": [1, S, S, 3]}. Written, like the
+  serving export, through `keras.export.ExportArchive` (`_new_archive`), so
+  the variables are in the SavedModel's checkpoint and the converter freezes
+  them itself.
   """
   specs = [tf.TensorSpec([1, size, size, 1], tf.float32, name=signature.LINEART_KEY),
            tf.TensorSpec([1, size, size, 4], tf.float32, name=signature.HINTS_KEY)]
 
-  @tf.function(input_signature=specs)
-  def live(lineart, hints):
+  def colorize(lineart, hints):
     image = generator({signature.LINEART_KEY: lineart, signature.HINTS_KEY: hints},
                       training=False)
-    return tf.cast(image, tf.float32)
+    return {signature.IMAGE_KEY: tf.cast(image, tf.float32)}
 
-  frozen = convert_to_constants.convert_variables_to_constants_v2(
-      live.get_concrete_function())
-  holder = tf.Module()
-
-  @tf.function(input_signature=specs)
-  def colorize(lineart, hints):
-    image = tf.nest.flatten(frozen(lineart=lineart, hints=hints))[0]
-    return {signature.IMAGE_KEY: image}
-
-  holder.colorize = colorize
-  return holder, colorize.get_concrete_function()
+  archive = _new_archive()
+  archive.add_endpoint(TFLITE_SIGNATURE, colorize, input_signature=specs)
+  archive.write_out(path, verbose=False)
 
 
 def representative_dataset(files, size, num_examples):
@@ -211,22 +224,63 @@ def representative_dataset(files, size, num_examples):
   return generate
 
 
-def convert_tflite(generator, size, quantize="none", representative_data=None):
+def convert_tflite(generator, size, quantize="none", representative_data=None,
+                   int8_io="float"):
   """The generator as TFLite flatbuffer bytes at `size` x `size`.
 
+  Writes the converter's source SavedModel (`write_tflite_source`) to a
+  temporary folder in $TMPDIR (as large as the float32 weights) and converts
+  it with `convert_tflite_source`.
+
   Args:
-    generator: a Keras `ColorizationGenerator`.
+    generator: a Keras generator (dict of "lineart", "hints" -> image).
     size: fixed input height and width (multiple of 16).
+    quantize, representative_data, int8_io: as in `convert_tflite_source`.
+  """
+  _check_tflite_options(quantize, representative_data, int8_io)
+  if size % SIZE_MULTIPLE:
+    raise ValueError(f"TFLite size must be a multiple of {SIZE_MULTIPLE}, got {size}")
+  with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as source:
+    write_tflite_source(generator, size, source)
+    return convert_tflite_source(source, quantize, representative_data, int8_io)
+
+
+def _check_tflite_options(quantize, representative_data, int8_io):
+  if quantize not in QUANTIZE_MODES:
+    raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+  if int8_io not in INT8_IO_TYPES:
+    raise ValueError(f"int8_io must be one of {INT8_IO_TYPES}, got {int8_io!r}")
+  if int8_io != "float" and quantize != "int8":
+    raise ValueError(f"int8_io={int8_io!r} needs quantize='int8' (the other modes "
+                     "keep float activations, so their I/O is float32)")
+  if quantize == "int8" and representative_data is None:
+    raise ValueError("quantize='int8' needs representative_data")
+
+
+def convert_tflite_source(source, quantize="none", representative_data=None,
+                          int8_io="float"):
+  """Converts a `write_tflite_source` SavedModel to TFLite flatbuffer bytes.
+
+  `TFLiteConverter.from_saved_model` freezes the variables itself. Freezing
+  them into a GraphDef in Python first (`convert_variables_to_constants_v2`
+  + `from_concrete_functions`) gave the same model but held ~20 copies of
+  the weights in memory: over 20 GB for the default-width generator (890 MB of
+  weights), against a 6.1 GB process peak this way (int8 calibration: 9.7 GB;
+  docs/deployment.md, Benchmark). Either way the weights end up as
+  constants, not resource variables that nothing would initialise.
+
+  Args:
+    source: the SavedModel folder.
     quantize: one of QUANTIZE_MODES.
     representative_data: for int8, a callable returning an iterator of
       {"lineart", "hints"} float32 input dicts (`representative_dataset`).
+    int8_io: for int8, "float" (float32 inputs and output, quantised inside
+      the model) or "uint8" (quantised uint8 inputs and output; the caller
+      applies each tensor's scale and zero point, as `tflite_runner` does).
   """
-  if quantize not in QUANTIZE_MODES:
-    raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
-  if size % SIZE_MULTIPLE:
-    raise ValueError(f"TFLite size must be a multiple of {SIZE_MULTIPLE}, got {size}")
-  holder, function = _tflite_function(generator, size)
-  converter = tf.lite.TFLiteConverter.from_concrete_functions([function], holder)
+  _check_tflite_options(quantize, representative_data, int8_io)
+  converter = tf.lite.TFLiteConverter.from_saved_model(
+      source, signature_keys=[TFLITE_SIGNATURE])
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
   if quantize == "float16":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -234,12 +288,13 @@ def convert_tflite(generator, size, quantize="none", representative_data=None):
   elif quantize == "dynamic_int8":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
   elif quantize == "int8":
-    if representative_data is None:
-      raise ValueError("quantize='int8' needs representative_data")
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_data
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                            tf.lite.OpsSet.TFLITE_BUILTINS]
+    if int8_io == "uint8":
+      converter.inference_input_type = tf.uint8
+      converter.inference_output_type = tf.uint8
   model_bytes = converter.convert()
   check_builtin_ops(model_bytes)
   return model_bytes
@@ -290,6 +345,6 @@ def run_export(config):
       representative = representative_dataset(
           config.representative_data, config.tflite_size, config.representative_examples)
     model_bytes = convert_tflite(loaded.generator, config.tflite_size, config.quantize,
-                                 representative)
+                                 representative, config.int8_io)
     result["tflite"] = write_tflite(config.tflite, model_bytes)
   return result

@@ -1,7 +1,10 @@
 """Runs a `tfcolor.export` TFLite model on uint8 images of any size.
 
 The TFLite model has one fixed square size S and float32 I/O in the model's
-value ranges (see `export`). Around it this runner does what the SavedModel
+value ranges (see `export`), or, for int8 models exported with
+`--int8_io=uint8`, the same values as quantised uint8 tensors (`run_float`
+applies each tensor's scale and zero point, so callers see float either way).
+Around it this runner does what the SavedModel
 does in its graph, with the same conversion functions (`signature`): the line
 art is scaled to fit S x S keeping its aspect ratio (area filter for line art,
 nearest for hints so hint colours stay exact), padded with white paper / no
@@ -60,14 +63,18 @@ class TFLiteColorizer:
       raise ValueError(f"{model_path or 'TFLite model'}: inputs {io_names['inputs']}, "
                        f"expected {[HINTS_KEY, LINEART_KEY]}")
     self._runner = self.interpreter.get_signature_runner(self.signature_key)
-    shape = self._runner.get_input_details()[LINEART_KEY]["shape"]
-    self.size = int(shape[1])
+    self._input_details = self._runner.get_input_details()
+    self._output_details = self._runner.get_output_details()
+    self.size = int(self._input_details[LINEART_KEY]["shape"][1])
+    # "float32", or "uint8" for int8 models with quantised I/O.
+    self.io_type = np.dtype(self._input_details[LINEART_KEY]["dtype"]).name
 
   def run_float(self, lineart, hints):
     """Model-range float inputs (1, S, S, 1) and (1, S, S, 4) -> (1, S, S, 3) float."""
-    outputs = self._runner(**{LINEART_KEY: np.asarray(lineart, np.float32),
-                              HINTS_KEY: np.asarray(hints, np.float32)})
-    return outputs[IMAGE_KEY]
+    outputs = self._runner(**{
+        LINEART_KEY: quantize(lineart, self._input_details[LINEART_KEY]),
+        HINTS_KEY: quantize(hints, self._input_details[HINTS_KEY])})
+    return dequantize(outputs[IMAGE_KEY], self._output_details[IMAGE_KEY])
 
   def colorize(self, lineart, hints=None):
     """uint8 line art (H, W) or (H, W, 1), RGBA hints (H, W, 4) or None -> uint8 (H, W, 3)."""
@@ -100,6 +107,26 @@ class TFLiteColorizer:
       image = np.asarray(Image.fromarray(image).resize((width, height),
                                                        Image.Resampling.BICUBIC))
     return image
+
+
+def quantize(values, details):
+  """Float values -> an input tensor's dtype (through its scale and zero point if integer)."""
+  dtype = np.dtype(details["dtype"])
+  if dtype.kind == "f":
+    return np.asarray(values, dtype)
+  scale, zero_point = details["quantization"]
+  limits = np.iinfo(dtype)
+  quantized = np.round(np.asarray(values, np.float32) / scale) + zero_point
+  return np.clip(quantized, limits.min, limits.max).astype(dtype)
+
+
+def dequantize(values, details):
+  """An output tensor -> float32 (through its scale and zero point if integer)."""
+  values = np.asarray(values)
+  if values.dtype.kind == "f":
+    return values.astype(np.float32)
+  scale, zero_point = details["quantization"]
+  return (values.astype(np.float32) - zero_point) * scale
 
 
 # The same formulas as the SavedModel's graph (`signature.lineart_to_model`,
