@@ -10,7 +10,8 @@ from keras import ops
 
 from tfcolor.models.ci2018_layers import LEAKY_SLOPE, PixelShuffle, ResNeXtBlock
 from tfcolor.models.generator_inputs import check_generator_inputs
-from tfcolor.models.local_features import LocalFeatures
+from tfcolor.models.local_features import (LocalFeatures, deserialize_feature_model,
+                                            serialize_feature_model)
 from tfcolor.models.serialization import base_config, deserialize_dtype
 
 PAPER_BLOCKS = (20, 8, 8, 5)  # ResNeXt blocks per decoder tunnel, 1/16 size first
@@ -188,16 +189,12 @@ class Ci2018Generator(keras.Model):
   def get_config(self):
     # Not Functional's graph config: the constructor rebuilds the graph. The
     # feature network travels as its architecture (see local_features.py).
-    feature_model = (None if self.local_features is None
-                     else keras.saving.serialize_keras_object(
-                         self.local_features.feature_model))
-    return {**base_config(self), "local_features": feature_model,
+    return {**base_config(self),
+            "local_features": serialize_feature_model(self.local_features),
             "filters": self.filters, "blocks": list(self.blocks)}
 
   @classmethod
   def from_config(cls, config):
     config = deserialize_dtype(config)
-    if config.get("local_features") is not None:
-      config["local_features"] = keras.saving.deserialize_keras_object(
-          config["local_features"])
+    config["local_features"] = deserialize_feature_model(config.get("local_features"))
     return cls(**config)

@@ -7,7 +7,8 @@ NetD), written anew in Keras; see docs/model.md "Table 1 baselines".
 import keras
 
 from tfcolor.models.ci2018_layers import LEAKY_SLOPE, ResNeXtBlock
-from tfcolor.models.local_features import LocalFeatures
+from tfcolor.models.local_features import (LocalFeatures, deserialize_feature_model,
+                                            serialize_feature_model)
 from tfcolor.models.serialization import base_config, deserialize_dtype
 
 CRITIC_CARDINALITY = 8
@@ -120,16 +121,12 @@ class Ci2018Critic(keras.Model):
     return [list(super().compute_output_spec(inputs, training=training, mask=mask))]
 
   def get_config(self):
-    feature_model = (None if self.local_features is None
-                     else keras.saving.serialize_keras_object(
-                         self.local_features.feature_model))
-    return {**base_config(self), "local_features": feature_model,
+    return {**base_config(self),
+            "local_features": serialize_feature_model(self.local_features),
             "filters": self.filters}
 
   @classmethod
   def from_config(cls, config):
     config = deserialize_dtype(config)
-    if config.get("local_features") is not None:
-      config["local_features"] = keras.saving.deserialize_keras_object(
-          config["local_features"])
+    config["local_features"] = deserialize_feature_model(config.get("local_features"))
     return cls(**config)

@@ -130,3 +130,21 @@ class LocalFeatures(keras.layers.Layer):
     config["feature_model"] = keras.saving.deserialize_keras_object(
         config["feature_model"])
     return cls(**config)
+
+
+def serialize_feature_model(local_features):
+  """The config value of a model's optional `LocalFeatures` layer (None if off).
+
+  Generator and critic configs hold the feature network's architecture, not a
+  path (see the module docstring); `deserialize_feature_model` inverts this.
+  """
+  if local_features is None:
+    return None
+  return keras.saving.serialize_keras_object(local_features.feature_model)
+
+
+def deserialize_feature_model(config_value):
+  """The feature network of a `serialize_feature_model` value (None stays None)."""
+  if config_value is None:
+    return None
+  return keras.saving.deserialize_keras_object(config_value)
