@@ -26,6 +26,7 @@ from absl import app, flags, logging
 from data_tools import images as images_lib
 from data_tools import shards as shards_lib
 from data_tools.extractors import CONFIGS, KINDS, create_extractor
+from data_tools.extractors import configs as extractor_configs_lib
 from tfcolor import flags as flags_lib
 from tfcolor import io_utils
 from tfcolor.config import field
@@ -581,16 +582,13 @@ def _report(config, plan, markers, excluded, written, extractors, stray, progres
 def define_flags(flag_values=flags.FLAGS):
   """The builder's flags and every extractor's (e.g. --xdog_sigma)."""
   flags_lib.define_dataclass_flags(BuildConfig, flag_values)
-  for config_class in CONFIGS.values():
-    flags_lib.define_dataclass_flags(config_class, flag_values)
+  extractor_configs_lib.define_flags(flag_values)
 
 
 def configs_from_flags(flag_values=flags.FLAGS):
   """(BuildConfig, {kind: extractor config}) from parsed flags."""
   config = flags_lib.dataclass_from_flags(BuildConfig, flag_values)
-  extractor_configs = {kind: flags_lib.dataclass_from_flags(CONFIGS[kind], flag_values)
-                       for kind in config.extractors if kind in CONFIGS}
-  return config, extractor_configs
+  return config, extractor_configs_lib.configs_from_flags(config.extractors, flag_values)
 
 
 def main(argv):

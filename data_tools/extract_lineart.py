@@ -19,7 +19,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from data_tools import images as images_lib
-from data_tools.extractors import (CONFIGS, KINDS, ExtractorUnavailableError,
+from data_tools.extractors import configs as extractor_configs_lib
+from data_tools.extractors import (KINDS, ExtractorUnavailableError,
                                    create_extractor)
 from tfcolor import flags as flags_lib
 from tfcolor import visualize
@@ -180,14 +181,14 @@ def extract_lineart_files(config, extractor_config=None):
 def define_flags(flag_values=flags.FLAGS):
   """This tool's flags and every extractor's (e.g. --xdog_sigma)."""
   flags_lib.define_dataclass_flags(ExtractLineartConfig, flag_values)
-  for config_class in CONFIGS.values():
-    flags_lib.define_dataclass_flags(config_class, flag_values)
+  extractor_configs_lib.define_flags(flag_values)
 
 
 def configs_from_flags(flag_values=flags.FLAGS):
   """(ExtractLineartConfig, the chosen extractor's config) from parsed flags."""
   config = flags_lib.dataclass_from_flags(ExtractLineartConfig, flag_values)
-  return config, flags_lib.dataclass_from_flags(CONFIGS[config.extractor], flag_values)
+  return config, extractor_configs_lib.configs_from_flags(
+      [config.extractor], flag_values)[config.extractor]
 
 
 def main(argv):

@@ -6,6 +6,7 @@ importing TensorFlow or OpenCV.
 
 import dataclasses
 
+from tfcolor import flags as flags_lib
 from tfcolor.config import field
 
 
@@ -62,3 +63,15 @@ CONFIGS = {
     "sketchkeras": SketchKerasConfig,
     "simplification": SimplificationConfig,
 }
+
+
+def define_flags(flag_values):
+  """Defines every extractor's flags (e.g. --xdog_sigma) for a CLI that runs extractors."""
+  for config_class in CONFIGS.values():
+    flags_lib.define_dataclass_flags(config_class, flag_values)
+
+
+def configs_from_flags(kinds, flag_values):
+  """{kind: its config dataclass} for `kinds`, from parsed flags."""
+  return {kind: flags_lib.dataclass_from_flags(CONFIGS[kind], flag_values)
+          for kind in kinds if kind in CONFIGS}
