@@ -49,6 +49,7 @@ from absl import logging
 
 from tfcolor.data import hints as hints_lib
 from tfcolor.data import schema
+from tfcolor.data import shard_sets
 
 _SIZE_MULTIPLE = 16  # The generator downsamples 4 times.
 _EVAL_SEED_SALT = 0x5EED  # Second word of the stateless seed of eval examples.
@@ -65,7 +66,8 @@ def resolve_files(patterns, flag_name):
     flag_name: named in errors, e.g. "--train_data".
 
   Raises:
-    ValueError: nothing given, or a pattern that matches no file.
+    ValueError: nothing given, a pattern that matches no file, or shards of
+      two builds of one split (`shard_sets.check_single_set`).
   """
   if isinstance(patterns, str):
     patterns = patterns.split(",")
@@ -79,7 +81,9 @@ def resolve_files(patterns, flag_name):
     if not matches:
       raise ValueError(f"{flag_name}: pattern {pattern!r} matches no files")
     files.extend(matches)
-  return sorted(set(files))
+  files = sorted(set(files))
+  shard_sets.check_single_set(files, flag_name)
+  return files
 
 
 def _name_files(files):
