@@ -53,7 +53,8 @@ def checkpoint_files(directory):
           for prefix in sorted(found, key=numbers.get, reverse=True)}
 
 
-def _reason(error):
+def read_error_reason(error):
+  """One line saying why reading a file failed (a truncated file says so)."""
   text = str(error).strip().splitlines()[0] if str(error).strip() else ""
   if isinstance(error, IndexError):
     return f"a data file is truncated ({text})"
@@ -74,7 +75,8 @@ def check_readable(prefix):
     for key in sorted(reader.get_variable_to_shape_map()):
       reader.get_tensor(key)
   except READ_ERRORS as error:
-    raise UnreadableCheckpointError(f"{prefix} does not read: {_reason(error)}") from None
+    raise UnreadableCheckpointError(
+        f"{prefix} does not read: {read_error_reason(error)}") from None
 
 
 def describe(prefix, names):
