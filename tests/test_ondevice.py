@@ -1,0 +1,202 @@
+"""On-device colouring: LiteRT.js in a real headless Chromium against the Python interpreter.
+
+The page loads tfcolor/studio/static/ondevice/*.js and LiteRT.js from its own
+loopback origin (vendor files from `npm ci`). Tolerance: the browser's result
+equals tflite_runner.TFLiteColorizer's within MAX_UINT8_DIFFERENCE; the pre-
+and post-processing are bit-exact (test_model_io_matches_python), so the
+difference is the model's float output on two XNNPack builds, rounded to
+uint8 on different sides of a .5 (measured 0-1 on the tiny model).
+"""
+
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import browser_testlib
+import export_testlib as lib
+from tfcolor.serving import tflite_runner
+from tfcolor.studio import vendor
+
+ONDEVICE_DIR = pathlib.Path(vendor.__file__).parent / "static" / "ondevice"
+MAX_UINT8_DIFFERENCE = 2
+# (height, width): shrink both axes, grow both axes, no resize, same aspect.
+SIZES = [(45, 21), (20, 13), (32, 20), (40, 40)]
+
+TEST_PAGE = f"""<!doctype html>
+<meta charset="utf-8"><title>tfcolor on-device test page</title>
+<script type="importmap">{vendor.IMPORT_MAP}</script>
+<script type="module">
+import * as modelIo from './ondevice/model_io.js';
+import * as runtime from './ondevice/litert_runtime.js';
+window.tfcolor = {{modelIo, runtime}};
+</script>
+"""
+
+COLORIZE_JS = """async (cases) => {
+  const info = await tfcolor.runtime.startRuntime('./vendor/litertjs/core/wasm/');
+  const colorizer = await tfcolor.runtime.loadColorizer('./model.tflite');
+  const results = [];
+  for (const {lineart, hints, width, height} of cases) {
+    const rgb = await colorizer.colorize(Uint8Array.from(lineart), Uint8Array.from(hints),
+                                         width, height);
+    results.push(Array.from(rgb));
+  }
+  return {results, threaded: info.threaded, isolated: crossOriginIsolated,
+          size: colorizer.size, ioType: colorizer.ioType,
+          downloadBytes: colorizer.downloadBytes, latencyMs: colorizer.lastLatencyMs};
+}"""
+
+
+def write_site(root, model_path):
+  """The test page, the on-device scripts, LiteRT.js and the model in one folder."""
+  root.mkdir(parents=True, exist_ok=True)
+  (root / "index.html").write_text(TEST_PAGE)
+  shutil.copytree(ONDEVICE_DIR, root / "ondevice")
+  vendor.copy_to(root / "vendor" / "litertjs")
+  shutil.copyfile(model_path, root / "model.tflite")
+  return root
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  return lib.shared_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def site(run, tmp_path_factory):
+  browser_testlib.require_vendor()
+  return write_site(tmp_path_factory.mktemp("ondevice_site"), run.tflite_path())
+
+
+@pytest.fixture(scope="module")
+def browser():
+  with browser_testlib.chromium_browser() as chromium:
+    yield chromium
+
+
+def open_test_page(browser, origin):
+  page = browser.new_page()
+  requests = []
+  page.on("request", lambda request: requests.append(request.url))
+  page.goto(origin + "/index.html")
+  page.wait_for_function("window.tfcolor !== undefined")
+  return page, requests
+
+
+def test_vendor_missing_names_npm_ci(tmp_path):
+  with pytest.raises(vendor.VendorMissingError, match=r"run `npm ci` in"):
+    vendor.vendor_dir(tmp_path / "node_modules")
+
+
+def test_vendor_copy_and_import_map(tmp_path):
+  browser_testlib.require_vendor()
+  total = vendor.copy_to(tmp_path)
+  copied = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*")
+                  if path.is_file())
+  assert copied == sorted(vendor.FILES)
+  assert total == sum((tmp_path / name).stat().st_size for name in vendor.FILES)
+  assert vendor.import_map_csp_hash().startswith("'sha256-")
+  assert vendor.import_map_csp_hash("{}") != vendor.import_map_csp_hash()
+
+
+def _pillow_nearest(image, height, width):
+  return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.NEAREST))
+
+
+def test_model_io_matches_python(site, browser):
+  """model_io.js's resizing and value conversions equal the Python runner's, bit for bit."""
+  rng = np.random.default_rng(0)
+  cases = []
+  for (height, width, out_height, out_width, channels, resample) in [
+      (45, 21, 32, 15, 1, "box"), (20, 13, 32, 21, 1, "bicubic"),
+      (32, 15, 45, 21, 3, "bicubic"), (40, 40, 32, 32, 3, "bicubic"),
+      (300, 7, 43, 1, 1, "box"), (45, 21, 32, 15, 4, "nearest"),
+      (13, 20, 21, 32, 4, "nearest")]:
+    image = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    if channels == 1:
+      image = image[..., 0]
+    if resample == "nearest":
+      expected = _pillow_nearest(image, out_height, out_width)
+    else:
+      expected = tflite_runner.resize_separable(
+          image, out_height, out_width, getattr(Image.Resampling, resample.upper()))
+    cases.append((image, expected, [image.ravel().tolist(), width, height, channels,
+                                    out_width, out_height, resample]))
+  with browser_testlib.static_server(site) as (origin, _):
+    page, _ = open_test_page(browser, origin)
+    resized = page.evaluate("""(cases) => cases.map(([src, w, h, c, ow, oh, filter]) =>
+        Array.from(filter === 'nearest'
+          ? tfcolor.modelIo.resizeNearest(Uint8Array.from(src), w, h, c, ow, oh)
+          : tfcolor.modelIo.resizeFiltered(Uint8Array.from(src), w, h, c, ow, oh, filter)))""",
+                            [case[2] for case in cases])
+    for (_, expected, args), got in zip(cases, resized):
+      np.testing.assert_array_equal(np.array(got, np.uint8).reshape(expected.shape),
+                                    expected, err_msg=str(args[1:]))
+
+    lineart, hints = lib.random_inputs(1, 9, 7, seed=4, hint_fraction=0.5)
+    floats = np.linspace(-1.3, 1.3, 1001, dtype=np.float32)
+    details = {"dtype": np.uint8, "quantization": (0.0078125, 128)}
+    converted = page.evaluate("""([lineart, hints, floats]) => {
+      const io = tfcolor.modelIo;
+      const q = {scale: 0.0078125, zeroPoint: 128};
+      return {
+        lineart: Array.from(io.lineartToModel(Uint8Array.from(lineart))),
+        hints: Array.from(io.hintsToModel(Uint8Array.from(hints))),
+        image: Array.from(io.imageToUint8(Float32Array.from(floats))),
+        quantized: Array.from(io.quantize(Float32Array.from(floats), q)),
+        dequantized: Array.from(io.dequantize(io.quantize(Float32Array.from(floats), q), q)),
+        fits: [[45, 21], [21, 45], [7, 300], [33, 33], [5, 3]].map(
+            ([h, w]) => io.fitInside(h, w, 32)),
+      };
+    }""", [lineart.ravel().tolist(), hints.ravel().tolist(), floats.tolist()])
+  np.testing.assert_array_equal(np.float32(converted["lineart"]),
+                                tflite_runner.lineart_to_model(lineart).ravel())
+  np.testing.assert_array_equal(np.float32(converted["hints"]),
+                                tflite_runner.hints_to_model(hints).ravel())
+  np.testing.assert_array_equal(converted["image"], tflite_runner.image_to_uint8(floats))
+  quantized = tflite_runner.quantize(floats, details)
+  np.testing.assert_array_equal(converted["quantized"], quantized)
+  np.testing.assert_array_equal(np.float32(converted["dequantized"]),
+                                tflite_runner.dequantize(quantized, details))
+  for fit, (height, width) in zip(converted["fits"], [(45, 21), (21, 45), (7, 300), (33, 33),
+                                                       (5, 3)]):
+    scale = min(32 / height, 32 / width)
+    assert (fit["fitHeight"], fit["fitWidth"]) == (max(1, round(height * scale)),
+                                                   max(1, round(width * scale)))
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("isolated", [True, False], ids=["threaded", "single_threaded"])
+def test_browser_colours_like_the_python_interpreter(site, browser, run, isolated):
+  colorizer = tflite_runner.TFLiteColorizer(model_path=run.tflite_path())
+  inputs = [lib.random_inputs(1, height, width, seed=height, hint_fraction=0.1)
+            for height, width in SIZES]
+  headers = browser_testlib.ISOLATION_HEADERS if isolated else {}
+  with browser_testlib.static_server(site, headers) as (origin, served_paths):
+    page, requests = open_test_page(browser, origin)
+    answer = page.evaluate(COLORIZE_JS, [
+        {"lineart": lineart.ravel().tolist(), "hints": hints.ravel().tolist(),
+         "width": lineart.shape[2], "height": lineart.shape[1]}
+        for lineart, hints in inputs])
+    page.close()
+  assert answer["isolated"] is isolated and answer["threaded"] is isolated
+  assert answer["size"] == lib.SharedRun.TFLITE_SIZE and answer["ioType"] == "float32"
+  assert answer["downloadBytes"] == pathlib.Path(run.tflite_path()).stat().st_size
+  assert answer["latencyMs"] > 0
+  build = "litert_wasm_threaded_internal" if isolated else "litert_wasm_internal"
+  wasm_paths = [path for path in served_paths if path.endswith(".wasm")]
+  assert wasm_paths == [f"/vendor/litertjs/core/wasm/{build}.wasm"]
+  assert served_paths.count("/model.tflite") == 1
+  # Every request of the page went to its own origin.
+  assert requests and all(url.startswith(origin + "/") for url in requests), requests
+
+  differences = []
+  for (lineart, hints), rgb in zip(inputs, answer["results"]):
+    expected = colorizer.colorize(lineart[0], hints[0])
+    got = np.array(rgb, np.uint8).reshape(expected.shape)
+    differences.append(int(np.abs(got.astype(np.int32) - expected).max()))
+  print(f"max |browser - python| per size {dict(zip(map(str, SIZES), differences))}")
+  assert max(differences) <= MAX_UINT8_DIFFERENCE
