@@ -18,47 +18,11 @@ from PIL import Image
 import browser_testlib
 import export_testlib as lib
 from tfcolor.serving import tflite_runner
-from tfcolor.studio import vendor
+from tfcolor.studio import browser_harness, vendor
 
-ONDEVICE_DIR = pathlib.Path(vendor.__file__).parent / "static" / "ondevice"
 MAX_UINT8_DIFFERENCE = 2
 # (height, width): shrink both axes, grow both axes, no resize, same aspect.
 SIZES = [(45, 21), (20, 13), (32, 20), (40, 40)]
-
-TEST_PAGE = f"""<!doctype html>
-<meta charset="utf-8"><title>tfcolor on-device test page</title>
-<script type="importmap">{vendor.IMPORT_MAP}</script>
-<script type="module">
-import * as modelIo from './ondevice/model_io.js';
-import * as runtime from './ondevice/litert_runtime.js';
-window.tfcolor = {{modelIo, runtime}};
-</script>
-"""
-
-COLORIZE_JS = """async (cases) => {
-  const info = await tfcolor.runtime.startRuntime('./vendor/litertjs/core/wasm/');
-  const colorizer = await tfcolor.runtime.loadColorizer('./model.tflite');
-  const results = [];
-  for (const {lineart, hints, width, height} of cases) {
-    const rgb = await colorizer.colorize(Uint8Array.from(lineart), Uint8Array.from(hints),
-                                         width, height);
-    results.push(Array.from(rgb));
-  }
-  return {results, threaded: info.threaded, isolated: crossOriginIsolated,
-          size: colorizer.size, ioType: colorizer.ioType,
-          downloadBytes: colorizer.downloadBytes, latencyMs: colorizer.lastLatencyMs};
-}"""
-
-
-def write_site(root, model_path):
-  """The test page, the on-device scripts, LiteRT.js and the model in one folder."""
-  root.mkdir(parents=True, exist_ok=True)
-  (root / "index.html").write_text(TEST_PAGE)
-  shutil.copytree(ONDEVICE_DIR, root / "ondevice")
-  vendor.copy_to(root / "vendor" / "litertjs")
-  shutil.copyfile(model_path, root / "model.tflite")
-  return root
-
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -66,24 +30,22 @@ def run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site(run, tmp_path_factory):
+def site(tmp_path_factory):
+  """The harness site without a model (the model tests add theirs)."""
   browser_testlib.require_vendor()
-  return write_site(tmp_path_factory.mktemp("ondevice_site"), run.tflite_path())
+  return browser_harness.write_site(tmp_path_factory.mktemp("ondevice_site"))
+
+
+@pytest.fixture(scope="module")
+def model_site(site, run):
+  shutil.copyfile(run.tflite_path(), site / browser_harness.MODEL_NAME)
+  return site
 
 
 @pytest.fixture(scope="module")
 def browser():
   with browser_testlib.chromium_browser() as chromium:
     yield chromium
-
-
-def open_test_page(browser, origin):
-  page = browser.new_page()
-  requests = []
-  page.on("request", lambda request: requests.append(request.url))
-  page.goto(origin + "/index.html")
-  page.wait_for_function("window.tfcolor !== undefined")
-  return page, requests
 
 
 def test_vendor_missing_names_npm_ci(tmp_path):
@@ -106,6 +68,7 @@ def _pillow_nearest(image, height, width):
   return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.NEAREST))
 
 
+@pytest.mark.large  # starts Chromium
 def test_model_io_matches_python(site, browser):
   """model_io.js's resizing and value conversions equal the Python runner's, bit for bit."""
   rng = np.random.default_rng(0)
@@ -125,8 +88,8 @@ def test_model_io_matches_python(site, browser):
           image, out_height, out_width, getattr(Image.Resampling, resample.upper()))
     cases.append((image, expected, [image.ravel().tolist(), width, height, channels,
                                     out_width, out_height, resample]))
-  with browser_testlib.static_server(site) as (origin, _):
-    page, _ = open_test_page(browser, origin)
+  with browser_harness.static_server(site) as (origin, _):
+    page, _ = browser_harness.open_harness(browser, origin)
     resized = page.evaluate("""(cases) => cases.map(([src, w, h, c, ow, oh, filter]) =>
         Array.from(filter === 'nearest'
           ? tfcolor.modelIo.resizeNearest(Uint8Array.from(src), w, h, c, ow, oh)
@@ -170,22 +133,19 @@ def test_model_io_matches_python(site, browser):
 
 @pytest.mark.large
 @pytest.mark.parametrize("isolated", [True, False], ids=["threaded", "single_threaded"])
-def test_browser_colours_like_the_python_interpreter(site, browser, run, isolated):
+def test_browser_colours_like_the_python_interpreter(model_site, browser, run, isolated):
   colorizer = tflite_runner.TFLiteColorizer(model_path=run.tflite_path())
   inputs = [lib.random_inputs(1, height, width, seed=height, hint_fraction=0.1)
             for height, width in SIZES]
-  headers = browser_testlib.ISOLATION_HEADERS if isolated else {}
-  with browser_testlib.static_server(site, headers) as (origin, served_paths):
-    page, requests = open_test_page(browser, origin)
-    answer = page.evaluate(COLORIZE_JS, [
-        {"lineart": lineart.ravel().tolist(), "hints": hints.ravel().tolist(),
-         "width": lineart.shape[2], "height": lineart.shape[1]}
-        for lineart, hints in inputs])
+  with browser_harness.static_server(model_site, isolated) as (origin, served_paths):
+    page, requests = browser_harness.open_harness(browser, origin)
+    answer = browser_harness.colorize_in_page(
+        page, [(lineart[0, ..., 0], hints[0]) for lineart, hints in inputs], repeats=1)
     page.close()
   assert answer["isolated"] is isolated and answer["threaded"] is isolated
   assert answer["size"] == lib.SharedRun.TFLITE_SIZE and answer["ioType"] == "float32"
   assert answer["downloadBytes"] == pathlib.Path(run.tflite_path()).stat().st_size
-  assert answer["latencyMs"] > 0
+  assert len(answer["latenciesMs"]) == len(SIZES) and min(answer["latenciesMs"]) > 0
   build = "litert_wasm_threaded_internal" if isolated else "litert_wasm_internal"
   wasm_paths = [path for path in served_paths if path.endswith(".wasm")]
   assert wasm_paths == [f"/vendor/litertjs/core/wasm/{build}.wasm"]
@@ -194,9 +154,9 @@ def test_browser_colours_like_the_python_interpreter(site, browser, run, isolate
   assert requests and all(url.startswith(origin + "/") for url in requests), requests
 
   differences = []
-  for (lineart, hints), rgb in zip(inputs, answer["results"]):
+  for (lineart, hints), got in zip(inputs, answer["results"]):
     expected = colorizer.colorize(lineart[0], hints[0])
-    got = np.array(rgb, np.uint8).reshape(expected.shape)
+    assert got.shape == expected.shape
     differences.append(int(np.abs(got.astype(np.int32) - expected).max()))
   print(f"max |browser - python| per size {dict(zip(map(str, SIZES), differences))}")
   assert max(differences) <= MAX_UINT8_DIFFERENCE
