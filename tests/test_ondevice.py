@@ -160,3 +160,19 @@ def test_browser_colours_like_the_python_interpreter(model_site, browser, run, i
     differences.append(int(np.abs(got.astype(np.int32) - expected).max()))
   print(f"max |browser - python| per size {dict(zip(map(str, SIZES), differences))}")
   assert max(differences) <= MAX_UINT8_DIFFERENCE
+
+
+@pytest.mark.large
+def test_browser_benchmark_times_every_variant(run):
+  browser_testlib.require_vendor()
+  from tfcolor.benchmarks import browser_tflite  # pylint: disable=import-outside-toplevel
+  if not shutil.which(browser_harness.CHROMIUM):
+    browser_testlib.missing_part(f"{browser_harness.CHROMIUM} not found")
+  results = browser_tflite.run_benchmark(run.tflite_path(), height=40, width=24, repeats=1)
+  assert set(results["variants"]) == set(browser_tflite.VARIANTS)
+  for name in browser_tflite.VARIANTS:
+    assert results["variants"][name]["median_ms"] > 0
+  for name in ("browser_threaded", "browser_single_threaded"):
+    assert results["variants"][name]["max_diff_vs_python"] <= MAX_UINT8_DIFFERENCE
+  report = browser_tflite.format_report(results)
+  assert all(name in report for name in browser_tflite.VARIANTS)
