@@ -163,12 +163,10 @@ def test_browser_colours_like_the_python_interpreter(model_site, browser, run, i
 
 
 @pytest.mark.large
-def test_browser_benchmark_times_every_variant(run):
-  browser_testlib.require_vendor()
+def test_browser_benchmark_times_every_variant(site, browser, run):
   from tfcolor.benchmarks import browser_tflite  # pylint: disable=import-outside-toplevel
-  if not shutil.which(browser_harness.CHROMIUM):
-    browser_testlib.missing_part(f"{browser_harness.CHROMIUM} not found")
-  results = browser_tflite.run_benchmark(run.tflite_path(), height=40, width=24, repeats=1)
+  results = browser_tflite.run_benchmark(run.tflite_path(), height=40, width=24, repeats=1,
+                                         browser=browser)
   assert set(results["variants"]) == set(browser_tflite.VARIANTS)
   for name in browser_tflite.VARIANTS:
     assert results["variants"][name]["median_ms"] > 0
@@ -176,3 +174,35 @@ def test_browser_benchmark_times_every_variant(run):
     assert results["variants"][name]["max_diff_vs_python"] <= MAX_UINT8_DIFFERENCE
   report = browser_tflite.format_report(results)
   assert all(name in report for name in browser_tflite.VARIANTS)
+
+
+@pytest.mark.large
+def test_browser_runs_a_uint8_io_model(site, browser, run, tmp_path):
+  """int8 with --int8_io=uint8: the page quantises with the scales io_spec gives it."""
+  from tfcolor.serving import export  # pylint: disable=import-outside-toplevel
+
+  def representative():  # random calibration inputs: the values do not matter here
+    for seed in range(2):
+      lineart, hints = lib.random_inputs(1, lib.SharedRun.TFLITE_SIZE,
+                                         lib.SharedRun.TFLITE_SIZE, seed=seed + 10)
+      yield {"lineart": tflite_runner.lineart_to_model(lineart),
+             "hints": tflite_runner.hints_to_model(hints)}
+
+  model_bytes = export.convert_tflite(run.generator, lib.SharedRun.TFLITE_SIZE, "int8",
+                                      representative, int8_io="uint8")
+  colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes)
+  spec = colorizer.io_spec()
+  uint8_site = tmp_path / "site"
+  shutil.copytree(site, uint8_site)
+  (uint8_site / browser_harness.MODEL_NAME).write_bytes(model_bytes)
+  lineart, hints = lib.random_inputs(1, 45, 21, seed=6, hint_fraction=0.1)
+  with browser_harness.static_server(uint8_site) as (origin, _):
+    page, _ = browser_harness.open_harness(browser, origin)
+    answer = browser_harness.colorize_in_page(page, [(lineart[0, ..., 0], hints[0])],
+                                              quantization=spec["quantization"])
+    page.close()
+  assert answer["ioType"] == "uint8"
+  expected = colorizer.colorize(lineart[0], hints[0])
+  difference = int(np.abs(answer["results"][0].astype(np.int32) - expected).max())
+  print(f"uint8 I/O: max |browser - python| {difference}")
+  assert difference <= MAX_UINT8_DIFFERENCE

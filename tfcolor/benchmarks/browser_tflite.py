@@ -20,6 +20,7 @@ from `npm ci`. Figures are printed with the machine's load average, never
 asserted.
 """
 
+import contextlib
 import json
 import os
 import statistics
@@ -45,8 +46,11 @@ def _summary(latencies_ms):
           "repeats": len(latencies_ms)}
 
 
-def run_benchmark(tflite_path, height=0, width=0, repeats=5, python_threads=0):
-  """Times the three VARIANTS on the same model and page; returns a dict of figures."""
+def run_benchmark(tflite_path, height=0, width=0, repeats=5, python_threads=0, browser=None):
+  """Times the three VARIANTS on the same model and page; returns a dict of figures.
+
+  `browser`: a playwright Chromium to use (None = launch one).
+  """
   # pylint: disable=import-outside-toplevel
   from tfcolor.benchmarks import common
   from tfcolor.serving import tflite_runner
@@ -62,21 +66,23 @@ def run_benchmark(tflite_path, height=0, width=0, repeats=5, python_threads=0):
   timing = common.time_call(colorizer.colorize, lineart, hints, warmup=1, repeats=repeats)
   results["variants"]["python"] = {"median_ms": timing.median_s * 1e3,
                                    "min_ms": timing.min_s * 1e3, "repeats": repeats}
-  with tempfile.TemporaryDirectory(prefix="tfcolor_browser_bench_") as site:
+  with contextlib.ExitStack() as stack:
+    site = stack.enter_context(tempfile.TemporaryDirectory(prefix="tfcolor_browser_bench_"))
     browser_harness.write_site(site, tflite_path)
-    with browser_harness.chromium() as browser:
-      for variant, isolated in (("browser_threaded", True), ("browser_single_threaded", False)):
-        with browser_harness.static_server(site, isolated) as (origin, _):
-          page, _ = browser_harness.open_harness(browser, origin)
-          answer = browser_harness.colorize_in_page(page, [(lineart, hints)], repeats)
-          page.close()
-        if answer["threaded"] != isolated:
-          raise RuntimeError(f"{variant}: the page ran threaded={answer['threaded']}")
-        results["variants"][variant] = {
-            **_summary(answer["latenciesMs"]), "runtime_load_ms": answer["runtimeLoadMs"],
-            "compile_ms": answer["compileMs"],
-            "max_diff_vs_python": int(np.abs(answer["results"][0].astype(np.int32)
-                                             - colorizer.colorize(lineart, hints)).max())}
+    browser = browser or stack.enter_context(browser_harness.chromium())
+    for variant, isolated in (("browser_threaded", True), ("browser_single_threaded", False)):
+      with browser_harness.static_server(site, isolated) as (origin, _):
+        page, _ = browser_harness.open_harness(browser, origin)
+        answer = browser_harness.colorize_in_page(
+            page, [(lineart, hints)], repeats, colorizer.io_spec()["quantization"])
+        page.close()
+      if answer["threaded"] != isolated:
+        raise RuntimeError(f"{variant}: the page ran threaded={answer['threaded']}")
+      results["variants"][variant] = {
+          **_summary(answer["latenciesMs"]), "runtime_load_ms": answer["runtimeLoadMs"],
+          "compile_ms": answer["compileMs"],
+          "max_diff_vs_python": int(np.abs(answer["results"][0].astype(np.int32)
+                                           - colorizer.colorize(lineart, hints)).max())}
   results["load_average"] = os.getloadavg()
   return results
 

@@ -69,6 +69,23 @@ class TFLiteColorizer:
     # "float32", or "uint8" for int8 models with quantised I/O.
     self.io_type = np.dtype(self._input_details[LINEART_KEY]["dtype"]).name
 
+  def io_spec(self):
+    """What the browser's runner needs and LiteRT.js does not report (JSON-ready).
+
+    {"size": S, "ioType": "float32" | "uint8", "quantization": None, or for
+    uint8 I/O {"lineart" | "hints" | "image": {"scale", "zeroPoint"}}}: the
+    `quantization` option of litert_runtime.js's `loadColorizer`.
+    """
+    quantization = None
+    if self.io_type == "uint8":
+      quantization = {}
+      for key, details in ((LINEART_KEY, self._input_details[LINEART_KEY]),
+                           (HINTS_KEY, self._input_details[HINTS_KEY]),
+                           (IMAGE_KEY, self._output_details[IMAGE_KEY])):
+        scale, zero_point = details["quantization"]
+        quantization[key] = {"scale": float(scale), "zeroPoint": int(zero_point)}
+    return {"size": self.size, "ioType": self.io_type, "quantization": quantization}
+
   def run_float(self, lineart, hints):
     """Model-range float inputs (1, S, S, 1) and (1, S, S, 4) -> (1, S, S, 3) float."""
     outputs = self._runner(**{

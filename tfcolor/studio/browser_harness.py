@@ -113,9 +113,9 @@ def open_harness(browser, origin):
 
 
 # Loads the runtime and the model once, colours each case, times `repeats` more calls.
-COLORIZE_JS = """async ({wasmUrl, modelUrl, cases, repeats}) => {
+COLORIZE_JS = """async ({wasmUrl, modelUrl, quantization, cases, repeats}) => {
   const info = await tfcolor.runtime.startRuntime(wasmUrl);
-  const colorizer = await tfcolor.runtime.loadColorizer(modelUrl);
+  const colorizer = await tfcolor.runtime.loadColorizer(modelUrl, {quantization});
   const results = [], latenciesMs = [];
   for (const {lineart, hints, width, height} of cases) {
     const rgb = await colorizer.colorize(Uint8Array.from(lineart), Uint8Array.from(hints),
@@ -132,14 +132,16 @@ COLORIZE_JS = """async ({wasmUrl, modelUrl, cases, repeats}) => {
 }"""
 
 
-def colorize_in_page(page, cases, repeats=0):
+def colorize_in_page(page, cases, repeats=0, quantization=None):
   """Colours (lineart (H, W) uint8, hints (H, W, 4) uint8) cases in the harness page.
 
+  `quantization`: `TFLiteColorizer.io_spec()["quantization"]` for uint8-I/O models.
   Returns COLORIZE_JS's answer with `results` as uint8 (H, W, 3) arrays.
   """
   import numpy as np  # pylint: disable=import-outside-toplevel
   answer = page.evaluate(COLORIZE_JS, {
       "wasmUrl": WASM_URL, "modelUrl": f"./{MODEL_NAME}", "repeats": repeats,
+      "quantization": quantization,
       "cases": [{"lineart": np.asarray(lineart).ravel().tolist(),
                  "hints": np.asarray(hints).ravel().tolist(),
                  "width": lineart.shape[1], "height": lineart.shape[0]}
