@@ -1,23 +1,14 @@
-"""Browser test helpers: what a browser test needs, failing under CI=true when missing.
+"""Browser test helpers: LiteRT.js must be installed (`npm ci`), failing under CI=true.
 
 The handbook: a test that needs a part fails when the part is missing under
-CI=true (Debian's Chromium, LiteRT.js from `npm ci`), and skips elsewhere.
+CI=true, and skips elsewhere (the browser itself: conftest's `chromium`).
 """
 
-import contextlib
 import os
-import shutil
 
 import pytest
 
-from tfcolor.studio import browser_harness, vendor
-
-
-def missing_part(message):
-  """Fails under CI=true, skips elsewhere."""
-  if os.environ.get("CI", "").lower() == "true":
-    pytest.fail(message)
-  pytest.skip(message)
+from tfcolor.studio import vendor
 
 
 def require_vendor():
@@ -25,13 +16,7 @@ def require_vendor():
   try:
     return vendor.vendor_dir()
   except vendor.VendorMissingError as error:
-    return missing_part(str(error))
-
-
-@contextlib.contextmanager
-def chromium_browser():
-  """browser_harness.chromium(), or fail/skip when Debian's chromium is missing."""
-  if not shutil.which(browser_harness.CHROMIUM):
-    missing_part(f"{browser_harness.CHROMIUM} not found (apt-get install chromium)")
-  with browser_harness.chromium() as browser:
-    yield browser
+    if os.environ.get("CI", "").lower() == "true":
+      pytest.fail(str(error))
+    pytest.skip(str(error))
+    raise

@@ -43,9 +43,8 @@ def model_site(site, run):
 
 
 @pytest.fixture(scope="module")
-def browser():
-  with browser_testlib.chromium_browser() as chromium:
-    yield chromium
+def browser(chromium):
+  return chromium
 
 
 def test_vendor_missing_names_npm_ci(tmp_path):

@@ -5,7 +5,7 @@ Drives `static/ondevice/*.js` the way a page does, for the browser benchmark
 folder (a harness page exposing the scripts as `window.tfcolor`, LiteRT.js,
 the model), `static_server` serves a folder on 127.0.0.1 (with COOP/COEP
 headers when `isolated`, so the threaded WebAssembly build runs), `chromium`
-launches Debian's Chromium through playwright (never `playwright install`).
+launches Debian's Chromium (`tfcolor.benchmarks.chromium`).
 """
 
 import contextlib
@@ -18,9 +18,6 @@ import threading
 from tfcolor.studio import vendor
 
 ONDEVICE_DIR = pathlib.Path(__file__).parent / "static" / "ondevice"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run")
 # Cross-origin isolation: lets the page use SharedArrayBuffer (threaded WebAssembly).
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin",
                      "Cross-Origin-Embedder-Policy": "require-corp"}
@@ -92,10 +89,15 @@ def static_server(directory, isolated=False):
 
 @contextlib.contextmanager
 def chromium():
-  """A headless Chromium (playwright's sync API) from CHROMIUM."""
-  from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
+  """A headless Debian Chromium (playwright's sync API); RuntimeError when it cannot run."""
+  # pylint: disable=import-outside-toplevel
+  from playwright.sync_api import sync_playwright
+  from tfcolor.benchmarks import chromium as chromium_lib
+  problem = chromium_lib.missing()
+  if problem:
+    raise RuntimeError(problem)
   with sync_playwright() as playwright:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+    browser = chromium_lib.launch(playwright)
     try:
       yield browser
     finally:
