@@ -23,6 +23,8 @@ class Health(pydantic.BaseModel):
   attention_blocks: int
   extractors: typing.List[str]
   on_device: typing.Optional[on_device_lib.OnDevice] = None
+  static: bool = False  # a static web demo (tfcolor.studio.web_demo): no server API
+  sample: typing.Optional[str] = None  # line art the page opens on start
 
 
 @router.get("/health", response_model=Health)

@@ -346,7 +346,16 @@ async function start() {
     ...Array.from({ length: health.attention_blocks }, (_, i) => new Option(`block ${i + 1}`, String(i))));
   if (health.on_device) await startOnDevice(health.on_device);
   else showMode();
+  if (health.static) {  // a web demo folder: no server behind the page
+    $("on-device").disabled = true;
+    $("open-picture").closest("label").hidden = true;  // line art extraction needs the server
+    $("extractor").hidden = true;
+  }
   document.body.dataset.ready = "1";
+  if (health.sample) {
+    const response = await fetch(health.sample);
+    if (response.ok) await openLineart(await response.blob(), health.sample);
+  }
 }
 
 start();
