@@ -6,6 +6,7 @@ CI=true, and skips elsewhere (the browser itself: conftest's `chromium`).
 
 import os
 
+import numpy as np
 import pytest
 
 from tfcolor.studio import vendor
@@ -20,3 +21,13 @@ def require_vendor():
       pytest.fail(str(error))
     pytest.skip(str(error))
     raise
+
+
+def canvas_pixels(page, canvas_id):
+  """A canvas's RGBA pixels (H, W, 4) uint8, read in the page."""
+  width, height, data = page.evaluate("""(id) => {
+      const canvas = document.getElementById(id);
+      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+      return [canvas.width, canvas.height, Array.from(pixels.data)];
+  }""", canvas_id)
+  return np.array(data, np.uint8).reshape(height, width, 4)

@@ -33,15 +33,6 @@ def tflite_studio(tmp_path_factory):
     yield url.rstrip("/"), recorder, model
 
 
-def _canvas_pixels(page, canvas_id):
-  width, height, data = page.evaluate("""(id) => {
-      const canvas = document.getElementById(id);
-      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-      return [canvas.width, canvas.height, Array.from(pixels.data)];
-  }""", canvas_id)
-  return np.array(data, np.uint8).reshape(height, width, 4)
-
-
 def _wait_results(page, count):
   page.wait_for_selector(f'body[data-results="{count}"][data-busy="0"]', state="attached",
                          timeout=120_000)
@@ -84,7 +75,7 @@ def test_colours_on_this_device_without_colouring_requests(chromium, tflite_stud
 
   page.set_input_files("#open-lineart", str(tmp_path / "page.png"))
   _wait_results(page, 1)
-  hintless = _canvas_pixels(page, "result-canvas")[..., :3]
+  hintless = browser_testlib.canvas_pixels(page, "result-canvas")[..., :3]
   page.fill("#colour", "#10c040")
   box = page.locator("#hint-canvas").bounding_box()
   to_page = lambda x, y: (box["x"] + x * box["width"] / WIDTH,  # pylint: disable=unnecessary-lambda-assignment
@@ -94,8 +85,8 @@ def test_colours_on_this_device_without_colouring_requests(chromium, tflite_stud
   page.mouse.move(*to_page(*STROKE[1]), steps=10)
   page.mouse.up()
   _wait_results(page, 2)
-  hints = _canvas_pixels(page, "hint-canvas")
-  shown = _canvas_pixels(page, "result-canvas")[..., :3]
+  hints = browser_testlib.canvas_pixels(page, "hint-canvas")
+  shown = browser_testlib.canvas_pixels(page, "result-canvas")[..., :3]
   assert (hints[..., 3] > 0).any()
   assert np.abs(shown.astype(int) - hintless).max() > 0
   assert "in-browser" in page.inner_text("#mode")

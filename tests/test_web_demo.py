@@ -49,13 +49,9 @@ def test_static_folder_colours_the_sample_in_the_browser(demo, chromium):
                            timeout=120_000)
     mode = page.inner_text("#mode")
     assert "on this device" in mode and "single-threaded" in mode, mode
-    width, height, pixels = page.evaluate("""() => {
-        const canvas = document.getElementById("result-canvas");
-        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-        return [canvas.width, canvas.height, Array.from(data.data)];
-    }""")
-    assert (width, height) == (web_demo.SAMPLE_SIZE, web_demo.SAMPLE_SIZE)
-    assert np.ptp(np.array(pixels, np.uint8).reshape(height, width, 4)[..., :3]) > 0
+    result = browser_testlib.canvas_pixels(page, "result-canvas")
+    assert result.shape == (web_demo.SAMPLE_SIZE, web_demo.SAMPLE_SIZE, 4)
+    assert np.ptp(result[..., :3]) > 0
 
     box = page.locator("#hint-canvas").bounding_box()
     page.mouse.move(box["x"] + 30, box["y"] + 30)
