@@ -226,7 +226,7 @@ def test_health_names_the_model_and_its_size_rules(client, saved_model_backend):
   assert client.get("/api/health").json() == {
       "status": "ok", "model": saved_model_backend.path, "kind": "saved_model",
       "max_side": 1024, "fixed_size": None, "max_upload_mb": 20.0, "attention_blocks": 0,
-      "extractors": ["xdog"]}
+      "extractors": ["xdog"], "on_device": None, "static": False, "sample": None}
 
 
 def test_model_dir_backend_colours_like_its_export(model_dir_backend, saved_model_backend):

@@ -18,8 +18,8 @@ from fastapi import staticfiles
 from starlette import formparsers
 
 from tfcolor.studio import gate as gate_lib
-from tfcolor.studio import security
-from tfcolor.studio.routes import colorize, health, lineart
+from tfcolor.studio import security, vendor
+from tfcolor.studio.routes import colorize, health, lineart, on_device
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 
@@ -66,8 +66,12 @@ def create_app(backend, settings, extractors=None):
   def _validation_error(request, error):  # pylint: disable=unused-argument
     return responses.JSONResponse({"detail": _one_line(error.errors())}, status_code=422)
 
-  for router in (colorize.router, lineart.router, health.router):
+  for router in (colorize.router, lineart.router, health.router, on_device.router):
     app.include_router(router, prefix="/api")
+  try:  # LiteRT.js for the on-device mode (`npm ci`); /api/health says when it is missing
+    app.mount(vendor.URL_PREFIX, vendor.static_files(), name="vendor")
+  except vendor.VendorMissingError:
+    pass
   app.mount("/", staticfiles.StaticFiles(directory=STATIC_DIR, html=True), name="page")
   app.add_middleware(security.BodyLimit, max_bytes=settings.max_upload_bytes)
   app.add_middleware(security.SecurityHeaders)

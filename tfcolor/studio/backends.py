@@ -23,6 +23,8 @@ class Backend:
 
   kind = None
   fixed_size = None  # The one square size the model runs at (.tflite), else None.
+  # The .tflite file a page may download to colour on its own device, else None.
+  on_device_model = None
 
   def __init__(self, path):
     self.path = path
@@ -65,6 +67,12 @@ class TFLiteBackend(Backend):
     from tfcolor.serving import tflite_runner  # pylint: disable=import-outside-toplevel
     self._colorizer = tflite_runner.TFLiteColorizer(model_path=path)
     self.fixed_size = self._colorizer.size
+    self.on_device_model = path
+
+  @property
+  def io_spec(self):
+    """The model's size, I/O type and quantisation, for the browser's runner."""
+    return self._colorizer.io_spec()
 
   def colorize_batch(self, lineart, hints):
     return np.stack([self._colorizer.colorize(page, page_hints)

@@ -3,14 +3,19 @@
 `BodyLimit` answers 413 before reading a body whose Content-Length is over
 the limit, and stops reading one that grows past it without announcing its
 size. `SecurityHeaders` adds a Content-Security-Policy that lets the page
-load and fetch only from its own origin (no inline scripts, no other host,
-no framing) to every answer.
+load and fetch only from its own origin (no other host, no framing; the one
+inline script is the import map of LiteRT.js, allowed by its hash, and
+WebAssembly may compile) to every answer, and cross-origin isolation
+(COOP/COEP), which the threaded WebAssembly build of the on-device mode needs.
 """
 
 import json
 
+from tfcolor.studio import vendor
+
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "default-src 'self'; "
+    f"script-src 'self' 'wasm-unsafe-eval' {vendor.import_map_csp_hash()}; style-src 'self'; "
     "img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -19,6 +24,8 @@ _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-embedder-policy", b"require-corp"),
 ]
 
 

@@ -5,6 +5,7 @@ import * as files from "./files.js";
 import { History } from "./history.js";
 import { HintLayer, hexToRgb, rgbToHex } from "./canvas.js";
 import { Palette } from "./palette.js";
+import { DeviceColouring } from "./ondevice/device_colouring.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,7 +86,40 @@ function sizeNote() {
 // ---------------------------------------------------------------------------
 // Colouring
 
-const colouring = new api.LatestOnly(api.colorize, {
+// On-device mode (a .tflite model): the page colours with LiteRT.js, no request per stroke.
+let device = null;
+
+function onDevice() {
+  return device !== null && $("on-device").checked;
+}
+
+function showMode() {
+  $("mode").textContent = onDevice() ? device.describe() : "on the server";
+}
+
+async function startOnDevice(facts) {
+  $("on-device-control").hidden = false;
+  if (facts.runtime_error) {
+    $("on-device").checked = false;
+    $("on-device").disabled = true;
+    showMessage(facts.runtime_error);
+    document.body.dataset.device = "error";
+    return;
+  }
+  $("mode").textContent = `downloading the model (${(facts.model_bytes / 1e6).toFixed(1)} MB)…`;
+  try {
+    device = await DeviceColouring.load(facts);
+    document.body.dataset.device = "ready";
+  } catch (error) {
+    $("on-device").checked = false;
+    showMessage(`Cannot colour on this device: ${error.message}`);
+    document.body.dataset.device = "error";
+  }
+  showMode();
+}
+
+const colouring = new api.LatestOnly((args) => (onDevice() ? device.colorize(args)
+                                                           : api.colorize(args)), {
   onBusy: setBusy,
   onResult: showResult,
   onError: (error) => showMessage(error.message),
@@ -112,6 +146,7 @@ async function showResult({ blob }, milliseconds) {
   const context = drawBitmap($("result-canvas"), await files.decode(blob));
   state.resultPixels = context.getImageData(0, 0, layer.width, layer.height);
   $("latency").textContent = `last: ${Math.round(milliseconds)} ms`;
+  showMode();
   $("download-result").disabled = false;
   document.body.dataset.results = String(Number(document.body.dataset.results || 0) + 1);
 }
@@ -270,6 +305,7 @@ function wire() {
     requestColours();
   });
   $("attention-block").addEventListener("change", requestColours);
+  $("on-device").addEventListener("change", () => { showMode(); requestColours(); });
   $("result-canvas").addEventListener("click", (event) => {
     if (layer.tool !== "eyedropper") return;
     const [x, y] = layer.position(event);
@@ -308,7 +344,18 @@ async function start() {
   $("attention-control").hidden = !health.attention_blocks;
   $("attention-block").replaceChildren(new Option("mean of blocks", "-1"),
     ...Array.from({ length: health.attention_blocks }, (_, i) => new Option(`block ${i + 1}`, String(i))));
+  if (health.on_device) await startOnDevice(health.on_device);
+  else showMode();
+  if (health.static) {  // a web demo folder: no server behind the page
+    $("on-device").disabled = true;
+    $("open-picture").closest("label").hidden = true;  // line art extraction needs the server
+    $("extractor").hidden = true;
+  }
   document.body.dataset.ready = "1";
+  if (health.sample) {
+    const response = await fetch(health.sample);
+    if (response.ok) await openLineart(await response.blob(), health.sample);
+  }
 }
 
 start();
