@@ -11,7 +11,6 @@ calls:
   model   the SavedModel's serving_default on uint8 arrays (what the studio calls)
   studio  POST /api/colorize to the studio on a loopback port with the line art
           and hint layer PNGs, and decoding the PNG answer, as the page does
-
   instant the same round trip with a backend that answers at once with the
           model's image: the server's own cost (multipart parsing, PNG decode
           and encode, HTTP) without the model's noise
