@@ -173,3 +173,23 @@ def test_attention_view_overlays_the_csa_maps(chromium, tmp_path_factory, tmp_pa
   gray = colorize_route.attention_picture(maps, -1, (HEIGHT, WIDTH), (HEIGHT, WIDTH))
   assert gray.max() > gray.min()
   np.testing.assert_array_equal(alpha, np.floor(gray.astype(np.float64) * 0.7 + 0.5))
+
+
+@pytest.mark.large
+def test_two_tabs_work_side_by_side(chromium, studio, tmp_path):
+  url, _ = studio
+  lineart, _ = lib.page(HEIGHT, WIDTH, seed=6)
+  Image.fromarray(lineart).save(tmp_path / "page.png")
+  context = chromium.new_context()
+  tabs = [context.new_page(), context.new_page()]
+  for tab in tabs:
+    tab.goto(url)
+    tab.wait_for_selector('body[data-ready="1"]', state="attached")
+  for tab in tabs:  # Both ask before either has its answer.
+    tab.set_input_files("#open-lineart", str(tmp_path / "page.png"))
+  for tab in tabs:
+    _wait_results(tab, 1)
+  first, second = (_shown_result(tab) for tab in tabs)
+  assert first.shape == (HEIGHT, WIDTH, 3)
+  np.testing.assert_array_equal(first, second)
+  context.close()
