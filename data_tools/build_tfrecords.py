@@ -15,6 +15,7 @@ skipped file with its reason, and the settings. Details: docs/data.md.
 import collections
 import concurrent.futures
 import dataclasses
+import json
 import multiprocessing
 import os
 import time
@@ -30,6 +31,7 @@ from data_tools.extractors import configs as extractor_configs_lib
 from tfcolor import flags as flags_lib
 from tfcolor import io_utils
 from tfcolor.config import field
+from tfcolor.data import shard_sets
 
 REPORT_NAME = "report.json"
 _FORMAT_VERSION = 1  # Bump when the record content changes for the same settings.
@@ -380,6 +382,16 @@ def _record_settings(config, extractor_configs):
   }
 
 
+def _read_previous_report(output_dir):
+  """The report.json of the build already in `output_dir`, or None."""
+  try:
+    with open(os.path.join(output_dir, REPORT_NAME), encoding="utf-8") as f:
+      report = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return report if isinstance(report, dict) else None
+
+
 def _plan_shards(files, config):
   """{shard name: [(key, path, size)]} over every shard of every split."""
   fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
@@ -438,9 +450,10 @@ def build_dataset(config, extractor_configs=None):
   logging.info("%d files (%d excluded) in %d shards: %d finished, %d to write",
                len(files) + len(excluded), len(excluded), len(plan),
                len(plan) - len(todo), len(todo))
+  superseded = shard_sets.superseded_shards(_read_previous_report(config.output_dir), plan)
   stray = sorted(name for name in os.listdir(config.output_dir)
                  if name.endswith(".tfrecord") and name not in plan
-                 and not name.startswith("."))
+                 and name not in superseded and not name.startswith("."))
   if stray:
     logging.warning("%s holds TFRecords this build does not make (other "
                     "--num_shards or fractions?): %s. A glob over the folder would "
@@ -459,8 +472,14 @@ def build_dataset(config, extractor_configs=None):
                                       worker_images)
     progress.update("done", force=True)
 
+  # Only now that the new set is complete: a failed build keeps the old one.
+  replaced = shards_lib.remove_shards(config.output_dir, superseded)
+  if replaced:
+    logging.info("removed %d shards of the build this one replaces (listed in the "
+                 "earlier %s): %s", len(replaced), REPORT_NAME, replaced)
   report = _report(config, plan, markers, excluded, todo, extractors, stray,
                    progress, worker_seconds, worker_images, main)
+  report["replaced_shards"] = replaced
   io_utils.atomic_write_json(os.path.join(config.output_dir, REPORT_NAME), report)
   for kind, entry in report["extractors"].items():
     if entry["images"]:

@@ -106,6 +106,22 @@ def remove_stale_temporaries(output_dir):
   return removed
 
 
+def remove_shards(output_dir, names):
+  """Deletes the named shards and their done markers; returns the names deleted.
+
+  For the shards of a superseded build only (names an earlier report.json
+  lists), never a glob: other files in the folder are not touched.
+  """
+  removed = []
+  for name in names:
+    for path in (os.path.join(output_dir, name), done_path(output_dir, name)):
+      if os.path.exists(path):
+        os.remove(path)
+        if path.endswith(".tfrecord"):
+          removed.append(name)
+  return removed
+
+
 class ShardWriter:
   """Writes one shard's records to a temporary file, renamed on `commit`.
 
