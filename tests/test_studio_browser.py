@@ -14,6 +14,7 @@ import studio_testlib as lib
 from tfcolor.serving import colorize_files
 from tfcolor.studio import app as app_lib
 from tfcolor.studio import backends, server
+from tfcolor.studio.routes import colorize as colorize_route
 from tfcolor.studio.settings import StudioSettings
 
 HEIGHT, WIDTH = 64, 96
@@ -141,4 +142,54 @@ def test_paint_a_stroke_undo_save_open_and_download(chromium, studio, tmp_path):
   page.wait_for_selector("#message:not([hidden])")
   assert "must have the line art's size" in page.inner_text("#message")
   assert not problems, problems
+  context.close()
+
+
+@pytest.mark.large  # a second server and model (the run's Keras generator, traced)
+def test_attention_view_overlays_the_csa_maps(chromium, tmp_path_factory, tmp_path):
+  run = export_testlib.shared_run(tmp_path_factory)
+  backend = backends.load_backend(run.model_dir)
+  lineart, _ = lib.page(HEIGHT, WIDTH, seed=4)
+  Image.fromarray(lineart).save(tmp_path / "page.png")
+  app = app_lib.create_app(backend, StudioSettings(model=run.model_dir))
+  with server.serve_in_thread(app) as url:
+    page = chromium.new_page()
+    page.goto(url)
+    page.wait_for_selector('body[data-ready="1"]', state="attached")
+    assert page.locator("#attention-block option").count() == 3  # mean + 2 blocks
+    page.set_input_files("#open-lineart", str(tmp_path / "page.png"))
+    _wait_results(page, 1)
+    page.check("#attention")
+    page.wait_for_selector("#attention-canvas:not([hidden])")
+    alpha = np.array(page.evaluate("""() => {
+        const canvas = document.getElementById("attention-canvas");
+        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        return Array.from(data.data).filter((_, i) => i % 4 === 3);
+    }"""), np.float64).reshape(HEIGHT, WIDTH)
+    page.close()
+  # What the server sends for the page (mean of the blocks, no hints yet), made red
+  # with opacity 0.7 x attention.
+  maps = backend.attention_maps(lineart[..., None], np.zeros((HEIGHT, WIDTH, 4), np.uint8))
+  gray = colorize_route.attention_picture(maps, -1, (HEIGHT, WIDTH), (HEIGHT, WIDTH))
+  assert gray.max() > gray.min()
+  np.testing.assert_array_equal(alpha, np.floor(gray.astype(np.float64) * 0.7 + 0.5))
+
+
+@pytest.mark.large
+def test_two_tabs_work_side_by_side(chromium, studio, tmp_path):
+  url, _ = studio
+  lineart, _ = lib.page(HEIGHT, WIDTH, seed=6)
+  Image.fromarray(lineart).save(tmp_path / "page.png")
+  context = chromium.new_context()
+  tabs = [context.new_page(), context.new_page()]
+  for tab in tabs:
+    tab.goto(url)
+    tab.wait_for_selector('body[data-ready="1"]', state="attached")
+  for tab in tabs:  # Both ask before either has its answer.
+    tab.set_input_files("#open-lineart", str(tmp_path / "page.png"))
+  for tab in tabs:
+    _wait_results(tab, 1)
+  first, second = (_shown_result(tab) for tab in tabs)
+  assert first.shape == (HEIGHT, WIDTH, 3)
+  np.testing.assert_array_equal(first, second)
   context.close()

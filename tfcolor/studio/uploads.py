@@ -38,6 +38,8 @@ def open_image(data, name, max_pixels):
       image.load()  # Decodes now: a truncated file fails here, not later.
   except BadUpload:
     raise
+  except Image.UnidentifiedImageError:
+    raise BadUpload(f"{name}: not a readable image (not a format PIL knows)") from None
   except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
           Image.DecompressionBombError) as error:
     raise BadUpload(f"{name}: not a readable image ({error})") from None
