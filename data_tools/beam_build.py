@@ -13,10 +13,12 @@ Dataflow UI. The per-image work is the plain functions of image_steps.py.
 
 import json
 import os
+import shutil
 import struct
 import uuid
 
 import apache_beam as beam
+from absl import logging
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
@@ -26,6 +28,7 @@ from apache_beam.runners.runner import create_runner
 from data_tools import image_steps
 from data_tools import shards as shards_lib
 from data_tools.extractors import create_extractor
+from tfcolor import io_utils
 
 METRICS_NAMESPACE = "tfcolor_build"
 SKIPPED = "skipped"
@@ -157,8 +160,11 @@ def build_pipeline(root, files, config, cpu_configs, batch_configs, shard_counts
   records, skipped = steps.records, [steps[SKIPPED]]
   if batch_configs:
     batched = (records
+               # Fixed size (the last of a bundle may be smaller): a model sees
+               # few distinct batch shapes.
                | "Batch" >> beam.BatchElements(
-                   min_batch_size=1, max_batch_size=config.extract_chunk_size)
+                   min_batch_size=config.extract_chunk_size,
+                   max_batch_size=config.extract_chunk_size)
                | "BatchedLineArt" >> beam.ParDo(BatchedLineArt(batch_configs)).with_outputs(
                    SKIPPED, main="records"))
     records = batched.records
@@ -196,6 +202,16 @@ def count_records(path):
       count += 1
 
 
+def write_json(path, obj):
+  """Local: atomically (temporary name, rename); a URL: through Beam's file systems
+  (an object store shows the object only once it is closed)."""
+  if "://" not in path:
+    io_utils.atomic_write_json(path, obj)
+    return
+  with FileSystems.create(path, mime_type="application/json") as f:
+    f.write((json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+
 def _read_skipped(skipped_dir):
   entries = []
   for metadata in FileSystems.match([FileSystems.join(skipped_dir, "*.jsonl")])[0].metadata_list:
@@ -220,6 +236,17 @@ def _metrics(result):
   return found
 
 
+def remove_stale_temporaries(output_dir):
+  """Deletes the staging folders a killed local run left in `output_dir`."""
+  if "://" in output_dir or not os.path.isdir(output_dir):
+    return []
+  stale = sorted(name for name in os.listdir(output_dir)
+                 if name.startswith((BEAM_TEMP_PREFIX, SKIPPED_DIR_PREFIX)))
+  for name in stale:
+    shutil.rmtree(os.path.join(output_dir, name), ignore_errors=True)
+  return stale
+
+
 def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args):
   """Runs the pipeline; returns (shard_counts {name: records}, skipped, metrics).
 
@@ -227,6 +254,8 @@ def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args):
   runner) before any work.
   """
   options = check_options(config, pipeline_args)
+  for name in remove_stale_temporaries(config.output_dir):
+    logging.info("removed %s left by an interrupted run", name)
   skipped_dir = FileSystems.join(config.output_dir,
                                   SKIPPED_DIR_PREFIX + uuid.uuid4().hex)
   pipeline = beam.Pipeline(options=options)

@@ -83,7 +83,7 @@ def validate_build_config(config):
   """Raises ValueError naming the flag for settings that cannot work."""
   if not config.input_dir:
     raise ValueError("--input_dir is required")
-  if not os.path.isdir(config.input_dir):
+  if not images_lib.is_url(config.input_dir) and not os.path.isdir(config.input_dir):
     raise ValueError(f"--input_dir={config.input_dir} is not a folder")
   if not config.output_dir:
     raise ValueError("--output_dir is required")
@@ -110,6 +110,10 @@ def validate_build_config(config):
     raise ValueError(f"--num_workers must be >= 0, got {config.num_workers}")
   if config.extract_chunk_size < 1:
     raise ValueError("--extract_chunk_size must be >= 1")
+  if config.runner == LOCAL_RUNNER and (images_lib.is_url(config.input_dir)
+                                       or images_lib.is_url(config.output_dir)):
+    raise ValueError("--runner=local reads and writes local folders only; give a "
+                     "Beam runner for gs:// or s3:// paths")
   if config.exclude_keys and not os.path.isfile(config.exclude_keys):
     raise ValueError(f"--exclude_keys={config.exclude_keys} is not a file")
   return config
@@ -122,8 +126,11 @@ def validate_build_config(config):
 def list_images(input_dir):
   """[(key, path, size_in_bytes)] of every image under `input_dir`, sorted by key.
 
-  The key is the path relative to `input_dir` with '/' separators.
+  The key is the path relative to `input_dir` with '/' separators. A URL
+  (gs://...) is listed through Beam's file systems.
   """
+  if images_lib.is_url(input_dir):
+    return _list_images_at_url(input_dir)
   found = []
   for root, dirs, names in os.walk(input_dir):
     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -137,6 +144,18 @@ def list_images(input_dir):
       except OSError:  # A broken link: the worker reports it as unreadable.
         size = -1
       found.append((key, path, size))
+  return sorted(found)
+
+
+def _list_images_at_url(input_dir):
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=import-outside-toplevel
+  prefix = input_dir.rstrip("/") + "/"
+  found = []
+  for metadata in FileSystems.match([prefix + "**"])[0].metadata_list:
+    key = metadata.path[len(prefix):]
+    if (key.lower().endswith(images_lib.IMAGE_EXTENSIONS)
+        and not any(part.startswith(".") for part in key.split("/"))):
+      found.append((key, metadata.path, metadata.size_in_bytes))
   return sorted(found)
 
 
@@ -383,10 +402,13 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
       {k: c for k, c in configs.items() if k in cpu_kinds},
       {k: c for k, c in configs.items() if k not in cpu_kinds}, shard_counts,
       pipeline_args)
-  for shard in written:  # The pool's markers describe the files Beam replaced.
-    if os.path.exists(shards_lib.done_path(config.output_dir, shard)):
-      os.remove(shards_lib.done_path(config.output_dir, shard))
-  superseded = shards_lib.remove_superseded_shards(config.output_dir, written)
+  superseded, stray = [], []
+  if not images_lib.is_url(config.output_dir):
+    for shard in written:  # The pool's markers describe the files Beam replaced.
+      if os.path.exists(shards_lib.done_path(config.output_dir, shard)):
+        os.remove(shards_lib.done_path(config.output_dir, shard))
+    superseded = shards_lib.remove_superseded_shards(config.output_dir, written)
+    stray = _stray_files(config.output_dir, written)
   for name in superseded:
     logging.info("removed %s of the build this one replaces", name)
   seconds = time.monotonic() - start
@@ -397,13 +419,13 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
                   images, microseconds / 1e6)
   processed = metrics.get("images processed", len(files))
   report = _report(config, len(files) + len(excluded), written, skipped, excluded,
-                   extractors, runs, _stray_files(config.output_dir, written), {
+                   extractors, runs, stray, {
                        "runner": config.runner or beam_build.LOCAL_BEAM_RUNNER,
                        "shards_written": sorted(written), "shards_reused": [],
                        "shards_removed": superseded,
                        "images_processed": processed, "seconds": round(seconds, 3),
                        "images_per_second": round(processed / max(seconds, 1e-9), 2)})
-  io_utils.atomic_write_json(os.path.join(config.output_dir, REPORT_NAME), report)
+  beam_build.write_json(os.path.join(config.output_dir, REPORT_NAME), report)
   return report
 
 

@@ -69,10 +69,11 @@ def main(argv):
           f"{os.cpu_count()} cores, num_workers={FLAGS.num_workers}", flush=True)
     timings = time_builds(images_dir, work_dir, FLAGS.runners, FLAGS.num_workers)
     pool = timings.get("local")
-    print("runner                       seconds  images/s  x pool")
+    print(f"{'runner':28s} seconds  images/s  x pool")
     for runner, (seconds, rate, _) in timings.items():
       ratio = f"{rate / pool[1]:.2f}" if pool else "-"
-      print(f"{runner or 'beam (DirectRunner)':28s} {seconds:7.1f} {rate:9.2f} {ratio:>7s}")
+      label = runner or "beam (FnApiRunner, processes)"
+      print(f"{label:28s} {seconds:7.1f} {rate:9.2f} {ratio:>7s}")
     print(_load())
 
 
