@@ -19,6 +19,7 @@ import uuid
 
 import apache_beam as beam
 from absl import logging
+from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
@@ -136,6 +137,28 @@ class BatchedLineArt(beam.DoFn):
       yield result
 
 
+class KeyFiles(beam.DoFn):
+  """Matched file metadata -> (key, path) of the images, or a tagged skip
+  (--exclude_keys). Listing inside the pipeline keeps millions of paths out of
+  the job graph (Dataflow limits its size)."""
+
+  def __init__(self, input_dir, exclude):
+    self._prefix = input_dir.rstrip("/") + "/"
+    self._exclude = exclude
+
+  def process(self, metadata):
+    # pylint: disable=import-outside-toplevel
+    from data_tools.build_tfrecords import is_excluded, is_image_key
+    key = metadata.path[len(self._prefix):]
+    if not is_image_key(key):
+      return
+    _counter("files listed").inc()
+    if is_excluded(key, self._exclude):
+      yield _skipped_entry(key, "excluded: listed in --exclude_keys")
+    else:
+      yield key, metadata.path
+
+
 def _serialize(result, split_index, fractions):
   split = shards_lib.split_of(result["key"], fractions)
   _counter(f"examples {split}").inc()
@@ -144,20 +167,32 @@ def _serialize(result, split_index, fractions):
 
 
 def build_pipeline(root, files, config, cpu_configs, batch_configs, shard_counts,
-                   skipped_prefix):
+                   skipped_prefix, exclude=frozenset()):
   """Adds the build to pipeline `root`.
 
-  files: [(key, path)]; cpu_configs / batch_configs: {kind: extractor config}
-  run one image at a time / in batches; shard_counts: {split: shard count}.
+  files: [(key, path)] listed by the launcher, or None to list
+  `config.input_dir` in the pipeline (and drop `exclude` there); cpu_configs /
+  batch_configs: {kind: extractor config} run one image at a time / in
+  batches; shard_counts: {split: shard count}.
   """
   fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
-  steps = (root
-           | "ListFiles" >> beam.Create(files)
+  skipped = []
+  if files is None:
+    listed = (root
+              | "MatchFiles" >> fileio.MatchFiles(
+                  config.input_dir.rstrip("/") + "/**")
+              | "KeyFiles" >> beam.ParDo(KeyFiles(config.input_dir, exclude)).with_outputs(
+                  SKIPPED, main="files"))
+    files, skipped = listed.files, [listed[SKIPPED]]
+  else:
+    files = root | "ListFiles" >> beam.Create(files)
+  steps = (files
            | "Spread" >> beam.Reshuffle()
            | "DecodeAndCpuLineArt" >> beam.ParDo(DecodeAndCpuLineArt(
                config, cpu_configs, keep_rgb=bool(batch_configs))).with_outputs(
                    SKIPPED, main="records"))
-  records, skipped = steps.records, [steps[SKIPPED]]
+  records = steps.records
+  skipped.append(steps[SKIPPED])
   if batch_configs:
     batched = (records
                # Fixed size (the last of a bundle may be smaller): a model sees
@@ -247,8 +282,10 @@ def remove_stale_temporaries(output_dir):
   return stale
 
 
-def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args):
-  """Runs the pipeline; returns (shard_counts {name: records}, skipped, metrics).
+def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args,
+        exclude=frozenset()):
+  """Runs the pipeline; returns (shard_counts {name: records}, skipped, metrics),
+  or None for a --dry_run (the job graph built and validated, nothing run).
 
   Raises Beam's ValueError for pipeline options it cannot use (e.g. an unknown
   runner) before any work.
@@ -260,9 +297,11 @@ def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args):
                                   SKIPPED_DIR_PREFIX + uuid.uuid4().hex)
   pipeline = beam.Pipeline(options=options)
   build_pipeline(pipeline, files, config, cpu_configs, batch_configs, shard_counts,
-                 FileSystems.join(skipped_dir, "skipped"))
+                 FileSystems.join(skipped_dir, "skipped"), exclude)
   result = pipeline.run()
   result.wait_until_finish()
+  if options.view_as(options_lib.TestOptions).dry_run:
+    return None
   skipped = _read_skipped(skipped_dir)
   FileSystems.delete([skipped_dir])
   written = {shards_lib.shard_name(split, index, count): None

@@ -126,11 +126,9 @@ def validate_build_config(config):
 def list_images(input_dir):
   """[(key, path, size_in_bytes)] of every image under `input_dir`, sorted by key.
 
-  The key is the path relative to `input_dir` with '/' separators. A URL
-  (gs://...) is listed through Beam's file systems.
+  The key is the path relative to `input_dir` with '/' separators. (A URL,
+  gs://..., is listed inside the Beam pipeline instead.)
   """
-  if images_lib.is_url(input_dir):
-    return _list_images_at_url(input_dir)
   found = []
   for root, dirs, names in os.walk(input_dir):
     dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -147,16 +145,10 @@ def list_images(input_dir):
   return sorted(found)
 
 
-def _list_images_at_url(input_dir):
-  from apache_beam.io.filesystems import FileSystems  # pylint: disable=import-outside-toplevel
-  prefix = input_dir.rstrip("/") + "/"
-  found = []
-  for metadata in FileSystems.match([prefix + "**"])[0].metadata_list:
-    key = metadata.path[len(prefix):]
-    if (key.lower().endswith(images_lib.IMAGE_EXTENSIONS)
-        and not any(part.startswith(".") for part in key.split("/"))):
-      found.append((key, metadata.path, metadata.size_in_bytes))
-  return sorted(found)
+def is_image_key(key):
+  """An image file name outside hidden folders ('/'-separated key)."""
+  return (key.lower().endswith(images_lib.IMAGE_EXTENSIONS)
+          and not any(part.startswith(".") for part in key.split("/")))
 
 
 def read_exclude_keys(path):
@@ -361,15 +353,23 @@ def build_dataset(config, extractor_configs=None, pipeline_args=()):
   # Fail before any work if a kind is unknown or cannot run (e.g. no weights).
   extractors = {kind: create_extractor(kind, extractor_configs.get(kind))
                 for kind in config.extractors}
-  files = list_images(config.input_dir)
-  if not files:
-    raise ValueError(f"--input_dir={config.input_dir} holds no PNG, JPEG or WebP files")
   exclude = read_exclude_keys(config.exclude_keys)
-  excluded = [key for key, _, _ in files if is_excluded(key, exclude)]
-  excluded_set = set(excluded)
-  files = [f for f in files if f[0] not in excluded_set]
-  build = _build_with_pool if config.runner == LOCAL_RUNNER else _build_with_beam
-  report = build(config, extractor_configs, extractors, files, excluded, pipeline_args)
+  if images_lib.is_url(config.input_dir):  # Listed by the workers (beam_build.KeyFiles).
+    report = _build_with_beam(config, extractor_configs, extractors, None, exclude,
+                              pipeline_args)
+    if report is None:
+      return None
+  else:
+    files = list_images(config.input_dir)
+    if not files:
+      raise ValueError(
+          f"--input_dir={config.input_dir} holds no PNG, JPEG or WebP files")
+    excluded = [key for key, _, _ in files if is_excluded(key, exclude)]
+    excluded_set = set(excluded)
+    files = [f for f in files if f[0] not in excluded_set]
+    build = _build_with_pool if config.runner == LOCAL_RUNNER else _build_with_beam
+    report = build(config, extractor_configs, extractors, files, excluded,
+                   pipeline_args)
   for kind, entry in report["extractors"].items():
     if entry["images"]:
       logging.info("line art %s (%s): %d images this run, %s images/s per process",
@@ -385,7 +385,12 @@ def build_dataset(config, extractor_configs=None, pipeline_args=()):
 
 def _build_with_beam(config, extractor_configs, extractors, files, excluded,
                      pipeline_args):
-  """The Beam pipeline (data_tools/beam_build.py), then the report."""
+  """The Beam pipeline (data_tools/beam_build.py), then the report (None after
+  a --dry_run).
+
+  files: [(key, path, size)] without the `excluded` keys, or None to list
+  the input in the pipeline, dropping the entries of the set `excluded` there.
+  """
   from data_tools import beam_build  # pylint: disable=import-outside-toplevel
 
   start = time.monotonic()
@@ -393,15 +398,24 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
   shard_counts = shards_lib.shards_per_split(config.num_shards, fractions)
   cpu_kinds = [k for k, e in extractors.items() if e.runs_in_worker_processes]
   configs = {kind: extractor_configs.get(kind) for kind in extractors}
-  logging.info("Beam build of %d files (%d excluded): line art %s (one image at a "
-               "time: %s; batched: %s)", len(files), len(excluded),
-               list(config.extractors), cpu_kinds,
+  listed_here = files is not None
+  logging.info("Beam build of %s: line art %s (one image at a time: %s; batched: %s)",
+               f"{len(files)} files ({len(excluded)} excluded)" if listed_here
+               else config.input_dir, list(config.extractors), cpu_kinds,
                [k for k in extractors if k not in cpu_kinds])
-  written, skipped, metrics = beam_build.run(
-      config, [(key, path) for key, path, _ in files],
+  outcome = beam_build.run(
+      config, [(key, path) for key, path, _ in files] if listed_here else None,
       {k: c for k, c in configs.items() if k in cpu_kinds},
       {k: c for k, c in configs.items() if k not in cpu_kinds}, shard_counts,
-      pipeline_args)
+      pipeline_args, exclude=frozenset() if listed_here else frozenset(excluded))
+  if outcome is None:
+    logging.info("dry run: the pipeline was built and validated; nothing ran")
+    return None
+  written, skipped, metrics = outcome
+  if listed_here:
+    num_files = len(files) + len(excluded)
+  else:  # The pipeline listed the files and reported the excluded ones as skipped.
+    num_files, excluded = metrics.get("files listed", 0), []
   superseded, stray = [], []
   if not images_lib.is_url(config.output_dir):
     for shard in written:  # The pool's markers describe the files Beam replaced.
@@ -417,8 +431,8 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
     images, microseconds = metrics.get(f"us {kind}", (0, 0))
     runs[kind] = ("Beam workers" if kind in cpu_kinds else "Beam workers, batched",
                   images, microseconds / 1e6)
-  processed = metrics.get("images processed", len(files))
-  report = _report(config, len(files) + len(excluded), written, skipped, excluded,
+  processed = metrics.get("images processed", 0)
+  report = _report(config, num_files, written, skipped, excluded,
                    extractors, runs, stray, {
                        "runner": config.runner or beam_build.LOCAL_BEAM_RUNNER,
                        "shards_written": sorted(written), "shards_reused": [],

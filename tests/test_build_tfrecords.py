@@ -453,3 +453,27 @@ def test_worker_modules_do_not_import_tensorflow():
           "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
           "assert not bad, bad")
   subprocess.run([sys.executable, "-c", code], check=True, cwd=_REPO)
+
+
+def test_listing_in_the_pipeline_keys_images_and_skips_excluded(tmp_path):
+  # gs:// and s3:// inputs are listed by the workers (beam_build.KeyFiles).
+  # pylint: disable=import-outside-toplevel
+  import apache_beam as beam
+  from apache_beam.io import fileio
+  from apache_beam.testing.test_pipeline import TestPipeline
+  from apache_beam.testing.util import assert_that, equal_to
+
+  for name in ("a.png", "sub/B.JPG", "sub/skip_me.webp", ".hidden/c.png", "notes.txt"):
+    os.makedirs(os.path.dirname(tmp_path / name), exist_ok=True)
+    (tmp_path / name).write_bytes(b"x")
+  with TestPipeline() as pipeline:
+    listed = (pipeline
+              | fileio.MatchFiles(str(tmp_path) + "/**")
+              | beam.ParDo(beam_build.KeyFiles(str(tmp_path), frozenset({"skip_me"})))
+              .with_outputs(beam_build.SKIPPED, main="files"))
+    assert_that(listed.files, equal_to([("a.png", str(tmp_path / "a.png")),
+                                        ("sub/B.JPG", str(tmp_path / "sub/B.JPG"))]),
+                label="files")
+    assert_that(listed[beam_build.SKIPPED], equal_to([{
+        "key": "sub/skip_me.webp", "reason": "excluded: listed in --exclude_keys"}]),
+                label="skipped")
