@@ -165,16 +165,27 @@ def test_an_unknown_runner_fails_with_beams_error(tmp_path):
   with pytest.raises(ValueError, match="Unexpected pipeline runner: NoSuchRunner"):
     build_tfrecords.build_dataset(_sample_config(source, tmp_path / "out",
                                                  runner="NoSuchRunner"))
+  with pytest.raises(ValueError, match=r"unknown options \['--no_such_option'\]"):
+    build_tfrecords.build_dataset(_sample_config(source, tmp_path / "out"),
+                                  pipeline_args=["--no_such_option=3"])
   assert not (tmp_path / "out").exists()
-  for args, message in [(["--runner=NoSuchRunner"], "Unexpected pipeline runner: "
-                         "NoSuchRunner"),
-                        (["--no_such_option=3"], "unknown options ['--no_such_option']")]:
-    done = subprocess.run(
-        [sys.executable, "-m", "data_tools.build_tfrecords", f"--input_dir={source}",
-         f"--output_dir={tmp_path / 'out'}", *args],
-        cwd=_REPO, capture_output=True, text=True, check=False)
-    assert done.returncode != 0
-    assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("args, message", [
+    (["--runner=NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
+    (["--no_such_option=3"], "unknown options ['--no_such_option']"),
+    (["--runner=local", "--project=p"], "--runner=local takes no Beam options"),
+])
+def test_the_cli_shows_bad_beam_options_as_one_line(tmp_path, args, message):
+  source = tmp_path / "in"
+  _write(str(source / "a.png"), _illustration(0))
+  done = subprocess.run(
+      [sys.executable, "-m", "data_tools.build_tfrecords", f"--input_dir={source}",
+       f"--output_dir={tmp_path / 'out'}", *args],
+      cwd=_REPO, capture_output=True, text=True, check=False)
+  assert done.returncode != 0
+  assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
   assert not (tmp_path / "out").exists()
 
 
