@@ -79,20 +79,27 @@ def _skipped_entry(key, reason):
   return beam.pvalue.TaggedOutput(SKIPPED, {"key": key, "reason": reason})
 
 
-class DecodeAndCpuLineArt(beam.DoFn):
-  """(key, path) -> result of image_steps.process_file, or a tagged skip."""
+class _ExtractorsDoFn(beam.DoFn):
+  """Creates its extractors once per worker, in setup(); times them as metrics."""
 
-  def __init__(self, config, cpu_configs, keep_rgb):
-    self._config = config
-    self._cpu_configs = cpu_configs
-    self._keep_rgb = keep_rgb
+  def __init__(self, extractor_configs):
+    self._extractor_configs = extractor_configs
     self._extractors = None
     self._microseconds = {kind: Metrics.distribution(METRICS_NAMESPACE, f"us {kind}")
-                          for kind in cpu_configs}
+                          for kind in extractor_configs}
 
   def setup(self):
     self._extractors = {kind: create_extractor(kind, extractor_config)
-                        for kind, extractor_config in self._cpu_configs.items()}
+                        for kind, extractor_config in self._extractor_configs.items()}
+
+
+class DecodeAndCpuLineArt(_ExtractorsDoFn):
+  """(key, path) -> result of image_steps.process_file, or a tagged skip."""
+
+  def __init__(self, config, cpu_configs, keep_rgb):
+    super().__init__(cpu_configs)
+    self._config = config
+    self._keep_rgb = keep_rgb
 
   def process(self, element):
     key, path = element
@@ -107,22 +114,12 @@ class DecodeAndCpuLineArt(beam.DoFn):
     yield result
 
 
-class BatchedLineArt(beam.DoFn):
+class BatchedLineArt(_ExtractorsDoFn):
   """Batches of results -> with every neural kind's line art, or tagged skips.
 
   The models load once per worker process, in setup(); a batch that fails is
   retried image by image, so only the culprit is skipped.
   """
-
-  def __init__(self, batch_configs):
-    self._batch_configs = batch_configs
-    self._extractors = None
-    self._microseconds = {kind: Metrics.distribution(METRICS_NAMESPACE, f"us {kind}")
-                          for kind in batch_configs}
-
-  def setup(self):
-    self._extractors = {kind: create_extractor(kind, extractor_config)
-                        for kind, extractor_config in self._batch_configs.items()}
 
   def process(self, batch):
     seconds = {kind: 0.0 for kind in self._extractors}

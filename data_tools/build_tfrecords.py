@@ -1,14 +1,13 @@
 r"""Builds sharded TFRecords (image + line art kinds) from a folder of illustrations.
 
   python -m data_tools.build_tfrecords --input_dir=DIR --output_dir=OUT \
-      --extractors=xdog --num_shards=8
+      --extractors=xdog --num_shards=8 [--runner=DataflowRunner --project=... ...]
 
-Worker processes (one per core by default) decode, orient, resize and filter
-each image, encode it, and run the CPU extractors (XDoG). Neural extractors
-(sketchKeras, Sketch Simplification) run in the main process on batches, so
-TensorFlow and their weights load once. The main process writes each shard
-under a temporary name, renames it when complete and leaves a done marker, so a
-killed run resumes where it stopped. `OUT/report.json` lists counts, every
+By default an Apache Beam pipeline (data_tools/beam_build.py) on this machine,
+one worker process per core; flags that are not the builder's go to Beam as
+pipeline options (Dataflow, Flink, Spark). `--runner=local` runs the builder's
+own process pool instead, which resumes a killed run shard by shard. Both call
+the per-image steps of image_steps.py. `OUT/report.json` lists counts, every
 skipped file with its reason, and the settings. Details: docs/data.md.
 """
 
