@@ -56,7 +56,13 @@ def pipeline_options(config, pipeline_args):
 
 
 def check_options(config, pipeline_args):
-  """Raises ValueError for options Beam cannot use (unknown runner or option)."""
+  """Raises ValueError for options Beam cannot use (unknown runner or option, a
+  gs:// or s3:// path without its Beam extra)."""
+  for flag, path in (("--input_dir", config.input_dir), ("--output_dir", config.output_dir)):
+    try:
+      FileSystems.get_filesystem(path)
+    except ValueError as error:
+      raise ValueError(f"{flag}={path}: {error}") from None
   options = pipeline_options(config, pipeline_args)
   unknown = sorted(set(options.get_all_options(retain_unknown_options=True))
                    - set(options.get_all_options()))

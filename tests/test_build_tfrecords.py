@@ -176,6 +176,7 @@ def test_an_unknown_runner_fails_with_beams_error(tmp_path):
     (["--runner=NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
     (["--no_such_option=3"], "unknown options ['--no_such_option']"),
     (["--runner=local", "--project=p"], "--runner=local takes no Beam options"),
+    (["--output_dir=nosuchscheme://bucket/out"], "--output_dir=nosuchscheme://bucket/out"),
 ])
 def test_the_cli_shows_bad_beam_options_as_one_line(tmp_path, args, message):
   source = tmp_path / "in"
