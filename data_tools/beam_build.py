@@ -49,7 +49,9 @@ def pipeline_options(config, pipeline_args):
   """
   workers = config.num_workers or os.cpu_count() or 1
   args = [f"--runner={LOCAL_BEAM_RUNNER}", f"--direct_num_workers={workers}",
-          "--direct_running_mode=" + ("multi_processing" if workers > 1 else "in_memory")]
+          "--direct_running_mode=" + ("multi_processing" if workers > 1 else "in_memory"),
+          # Workers' INFO lines (start-up, every bundle) would drown the progress.
+          "--default_sdk_harness_log_level=WARNING"]
   if config.runner:
     args.append(f"--runner={config.runner}")
   return options_lib.PipelineOptions(args + list(pipeline_args))
