@@ -14,6 +14,7 @@ skipped file with its reason, and the settings. Details: docs/data.md.
 import collections
 import concurrent.futures
 import dataclasses
+import json
 import multiprocessing
 import os
 import time
@@ -29,6 +30,7 @@ from data_tools.extractors import configs as extractor_configs_lib
 from tfcolor import flags as flags_lib
 from tfcolor import io_utils
 from tfcolor.config import field
+from tfcolor.data import shard_sets
 
 REPORT_NAME = "report.json"
 LOCAL_RUNNER = "local"  # --runner: the builder's own process pool, not Beam.
@@ -322,6 +324,16 @@ def _record_settings(config, extractor_configs):
   }
 
 
+def _read_previous_report(output_dir):
+  """The report.json of the build already in `output_dir`, or None."""
+  try:
+    with open(os.path.join(output_dir, REPORT_NAME), encoding="utf-8") as f:
+      report = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return report if isinstance(report, dict) else None
+
+
 def _plan_shards(files, config):
   """{shard name: [(key, path, size)]} over every shard of every split."""
   fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
@@ -398,6 +410,8 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
   cpu_kinds = [k for k, e in extractors.items() if e.runs_in_worker_processes]
   configs = {kind: extractor_configs.get(kind) for kind in extractors}
   listed_here = files is not None
+  previous_report = (None if images_lib.is_url(config.output_dir)
+                     else _read_previous_report(config.output_dir))
   logging.info("Beam build of %s: line art %s (one image at a time: %s; batched: %s)",
                f"{len(files)} files ({len(excluded)} excluded)" if listed_here
                else config.input_dir, list(config.extractors), cpu_kinds,
@@ -415,15 +429,14 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
     num_files = len(files) + len(excluded)
   else:  # The pipeline listed the files and reported the excluded ones as skipped.
     num_files, excluded = metrics.get("files listed", 0), []
-  superseded, stray = [], []
+  replaced, stray = [], []
   if not images_lib.is_url(config.output_dir):
     for shard in written:  # The pool's markers describe the files Beam replaced.
       if os.path.exists(shards_lib.done_path(config.output_dir, shard)):
         os.remove(shards_lib.done_path(config.output_dir, shard))
-    superseded = shards_lib.remove_superseded_shards(config.output_dir, written)
-    stray = _stray_files(config.output_dir, written)
-  for name in superseded:
-    logging.info("removed %s of the build this one replaces", name)
+    superseded = shard_sets.superseded_shards(previous_report, written)
+    replaced = _remove_superseded(config.output_dir, superseded)
+    stray = _stray_files(config.output_dir, written, superseded)
   seconds = time.monotonic() - start
   runs = {}
   for kind in extractors:
@@ -435,17 +448,26 @@ def _build_with_beam(config, extractor_configs, extractors, files, excluded,
                    extractors, runs, stray, {
                        "runner": config.runner or beam_build.LOCAL_BEAM_RUNNER,
                        "shards_written": sorted(written), "shards_reused": [],
-                       "shards_removed": superseded,
                        "images_processed": processed, "seconds": round(seconds, 3),
                        "images_per_second": round(processed / max(seconds, 1e-9), 2)})
+  report["replaced_shards"] = replaced
   beam_build.write_json(os.path.join(config.output_dir, REPORT_NAME), report)
   return report
 
 
-def _stray_files(output_dir, shards):
+def _remove_superseded(output_dir, superseded):
+  replaced = shards_lib.remove_shards(output_dir, superseded)
+  if replaced:
+    logging.info("removed %d shards of the build this one replaces (listed in the "
+                 "earlier %s): %s", len(replaced), REPORT_NAME, replaced)
+  return replaced
+
+
+def _stray_files(output_dir, shards, superseded):
+  """TFRecords in `output_dir` that neither this build nor the one it replaces made."""
   stray = sorted(name for name in os.listdir(output_dir)
                  if name.endswith(".tfrecord") and name not in shards
-                 and not name.startswith("."))
+                 and name not in superseded and not name.startswith("."))
   if stray:
     logging.warning("%s holds TFRecords this build does not make (other "
                     "--num_shards or fractions?): %s. A glob over the folder would "
@@ -480,7 +502,8 @@ def _build_with_pool(config, extractor_configs, extractors, files, excluded,
   logging.info("%d files (%d excluded) in %d shards: %d finished, %d to write",
                len(files) + len(excluded), len(excluded), len(plan),
                len(plan) - len(todo), len(todo))
-  stray = _stray_files(config.output_dir, plan)
+  superseded = shard_sets.superseded_shards(_read_previous_report(config.output_dir), plan)
+  stray = _stray_files(config.output_dir, plan, superseded)
 
   worker_configs = {k: extractor_configs[k] for k in worker_kinds}
   tasks = ((key, path) for shard in todo for key, path, _ in plan[shard])
@@ -495,6 +518,8 @@ def _build_with_pool(config, extractor_configs, extractors, files, excluded,
                                       worker_images)
     progress.update("done", force=True)
 
+  # Only now that the new set is complete: a failed build keeps the old one.
+  replaced = _remove_superseded(config.output_dir, superseded)
   runs = {}
   for kind in extractors:
     if kind in worker_kinds:
@@ -513,6 +538,7 @@ def _build_with_pool(config, extractor_configs, extractors, files, excluded,
           "seconds": round(progress.elapsed(), 3),
           "images_per_second": round(progress.rate(), 2),
       })
+  report["replaced_shards"] = replaced
   io_utils.atomic_write_json(os.path.join(config.output_dir, REPORT_NAME), report)
   return report
 

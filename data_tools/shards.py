@@ -107,6 +107,22 @@ def remove_stale_temporaries(output_dir):
   return removed
 
 
+def remove_shards(output_dir, names):
+  """Deletes the named shards and their done markers; returns the names deleted.
+
+  For the shards of a superseded build only (names an earlier report.json
+  lists), never a glob: other files in the folder are not touched.
+  """
+  removed = []
+  for name in names:
+    for path in (os.path.join(output_dir, name), done_path(output_dir, name)):
+      if os.path.exists(path):
+        os.remove(path)
+        if path.endswith(".tfrecord"):
+          removed.append(name)
+  return removed
+
+
 class ShardWriter:
   """Writes one shard's records to a temporary file, renamed on `commit`.
 
@@ -138,28 +154,3 @@ class ShardWriter:
     self._writer.close()
     if os.path.exists(self.temp_path):
       os.remove(self.temp_path)
-
-
-def remove_superseded_shards(output_dir, shards, report_name="report.json"):
-  """Deletes the shards the previous build's report lists and this build did not write.
-
-  Only names the earlier report.json lists under `splits` are touched (a build
-  with another --num_shards or other fractions), never other files. Returns
-  their names.
-  """
-  try:
-    with open(os.path.join(output_dir, report_name), encoding="utf-8") as f:
-      previous = json.load(f)
-  except (OSError, ValueError):
-    return []
-  removed = []
-  for split in previous.get("splits", {}).values():
-    for name in sorted(split.get("shards", {})):
-      path = os.path.join(output_dir, name)
-      if (name not in shards and os.path.basename(name) == name
-          and name.endswith(".tfrecord") and os.path.isfile(path)):
-        os.remove(path)
-        if os.path.exists(done_path(output_dir, name)):
-          os.remove(done_path(output_dir, name))
-        removed.append(name)
-  return sorted(removed)

@@ -80,3 +80,24 @@ def pytest_configure(config):
         cpus[0], [tf.config.LogicalDeviceConfiguration()] * NUM_LOGICAL_CPUS)
   except RuntimeError:  # Runtime already initialised (e.g. by a plugin).
     pass
+
+
+# ---------------------------------------------------------------------------
+# A real headless Chromium for page tests (the studio's, later on-device
+# ones). Under CI=true a missing browser fails the test instead of skipping it.
+
+
+@pytest.fixture(scope="session")
+def chromium():
+  # pylint: disable=import-outside-toplevel
+  from tfcolor.benchmarks import chromium as chromium_lib
+  problem = chromium_lib.missing()
+  if problem:
+    if os.environ.get("CI", "").lower() == "true":
+      pytest.fail(f"CI=true but the browser test cannot run: {problem}")
+    pytest.skip(problem)
+  from playwright.sync_api import sync_playwright
+  with sync_playwright() as playwright:
+    browser = chromium_lib.launch(playwright)
+    yield browser
+    browser.close()

@@ -201,7 +201,7 @@ def test_a_beam_rebuild_replaces_the_shards_it_supersedes(sample_dataset, tmp_pa
   old = sorted(shard for split in first["splits"].values() for shard in split["shards"]
                if shard.startswith("train-"))
   assert old == ["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
-  assert second["this_run"]["shards_removed"] == old
+  assert second["replaced_shards"] == old
   assert sorted(name for name in os.listdir(out) if name.endswith(".tfrecord")) == [
       "mine.tfrecord", "test-00000-of-00001.tfrecord", "train-00000-of-00001.tfrecord",
       "val-00000-of-00001.tfrecord"]
@@ -489,3 +489,25 @@ def test_listing_in_the_pipeline_keys_images_and_skips_excluded(tmp_path):
     assert_that(listed[beam_build.SKIPPED], equal_to([{
         "key": "sub/skip_me.webp", "reason": "excluded: listed in --exclude_keys"}]),
                 label="skipped")
+
+
+def test_a_rebuild_with_other_shards_replaces_only_the_earlier_build(sample_dataset,
+                                                                     tmp_path):
+  out = tmp_path / "out"
+  shutil.copytree(sample_dataset.tfrecord_dir, out)  # the 2-shard build and its report
+  (out / "mine-00000-of-00001.tfrecord").write_bytes(b"not from a build")
+  (out / "notes.txt").write_text("keep me")
+  report = build_tfrecords.build_dataset(
+      _sample_config(sample_dataset.images_dir, out, num_shards=3, runner="local"))
+  old = sorted(shard for split in sample_dataset.report["splits"].values()
+               for shard in split["shards"])
+  new = sorted(shard for split in report["splits"].values() for shard in split["shards"])
+  assert set(old) - set(new) and set(new) - set(old)
+  assert report["replaced_shards"] == sorted(set(old) - set(new))
+  left = sorted(name for name in os.listdir(out) if name.endswith(".tfrecord"))
+  assert left == sorted(new + ["mine-00000-of-00001.tfrecord"])
+  assert report["stray_files"] == ["mine-00000-of-00001.tfrecord"]
+  assert (out / "notes.txt").read_text() == "keep me"
+  markers = set(os.listdir(out / shards.DONE_DIR))
+  assert markers == {name + ".json" for name in new}
+  assert report["num_examples"] == sample_dataset.report["num_examples"]
