@@ -21,7 +21,8 @@ SAMPLE_SIZE = 96
 
 @dataclasses.dataclass(frozen=True)
 class SampleDataset:
-  """24 synthesized 96-px illustrations and their TFRecords (xdog line art only).
+  """24 synthesized 96-px illustrations and their TFRecords (xdog line art only),
+  built by the default runner (Beam, in this process with num_workers=1).
 
   Splits 0.5/0.25/0.25 with --num_shards=2: train has 2 shards, val and test
   1 each, and every file holds examples.
