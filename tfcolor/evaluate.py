@@ -20,9 +20,15 @@ from tfcolor import flags as tfcolor_flags
 
 FLAGS = flags.FLAGS
 
-# The run's training flagfile holds every section's flags.
-tfcolor_flags.define_flags()
-tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+
+def define_flags():
+  """Every config section's flags and EvalConfig's; only when run as a program.
+
+  All sections: the run's training flagfile holds every section's flags.
+  """
+  tfcolor_flags.define_flags()
+  tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -47,4 +53,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -11,12 +11,16 @@ size) and colorize_float; the TFLite model is converted from a temporary
 SavedModel at one fixed size. See docs/deployment.md.
 """
 
-from absl import app, logging
+from absl import app, flags, logging
 
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import export
 
-tfcolor_flags.define_dataclass_flags(export.ExportConfig)
+
+def define_flags():
+  """ExportConfig's flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(export.ExportConfig)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -35,4 +39,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -22,9 +22,13 @@ from tfcolor.evaluation import table
 
 FLAGS = flags.FLAGS
 
-tfcolor_flags.define_dataclass_flags(table.TableConfig)
-tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
-tfcolor_flags.define_flags(sections=("data",))
+
+def define_flags():
+  """TableConfig's, EvalConfig's and DataConfig's flags; only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(table.TableConfig)
+  tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+  tfcolor_flags.define_flags(sections=("data",))
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -45,4 +49,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -464,10 +464,11 @@ def _train_options(deterministic):
 
 
 def _train_dataset(data_config, batch_size, seed=0, input_context=None,
-                   all_kinds=False, flag_name="--train_data"):
+                   all_kinds=False):
   if batch_size < 1:
     raise ValueError(f"batch_size must be >= 1, got {batch_size}")
   kinds, probs = _kind_probabilities(data_config)
+  flag_name = "--train_data"
   files, sizes = _non_empty_files(
       resolve_files(data_config.train_data, flag_name), flag_name)
   _check_first_record(files, kinds, flag_name, skip_unreadable=True)
@@ -597,7 +598,7 @@ def count_dropped_records(data_config, files, flag_name="files"):
   return dropped_records.count_dropped(parsed, _has_lineart)
 
 
-def make_preview_dataset(data_config, seed=0, flag_name="--train_data"):
+def make_preview_dataset(data_config, seed=0):
   """Training examples (unbatched) with every line art kind of the record.
 
   Same crop, flip and hints as `make_train_dataset` with the same seed and
@@ -606,5 +607,4 @@ def make_preview_dataset(data_config, seed=0, flag_name="--train_data"):
   fed as "lineart"). Absent kinds repeat the fed one in "lineart_kinds".
   """
   data_config = dataclasses.replace(data_config, deterministic_train_input=True)
-  return _train_dataset(data_config, 1, seed, all_kinds=True,
-                        flag_name=flag_name).unbatch()
+  return _train_dataset(data_config, 1, seed, all_kinds=True).unbatch()
