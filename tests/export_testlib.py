@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfcolor import config as config_lib
+from tfcolor import run_folder
 from tfcolor.models import factory
-from tfcolor.training import checkpointing
 from model_testlib import TINY_MODEL  # re-exported to the export tests
 
 STEP = 7
@@ -24,11 +24,11 @@ def make_model_dir(model_dir, step=STEP, seed=0):
   generator = factory.build_generator(TINY_MODEL)
   config = config_lib.ExperimentConfig(
       model=TINY_MODEL, train=config_lib.TrainConfig(model_dir=str(model_dir)))
-  checkpointing.write_config(str(model_dir), config)
+  run_folder.write_config(str(model_dir), config)
   step_variable = tf.Variable(step, dtype=tf.int64, name="step")
   checkpoint = tf.train.Checkpoint(step=step_variable, generator=generator)
   manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(str(model_dir), checkpointing.CHECKPOINT_DIR),
+      checkpoint, os.path.join(str(model_dir), run_folder.CHECKPOINT_DIR),
       max_to_keep=2)
   manager.save(checkpoint_number=step)
   return generator

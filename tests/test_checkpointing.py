@@ -18,6 +18,7 @@ import tensorflow as tf
 import trainer_testlib as testlib
 from tfcolor import checkpoint_recovery
 from tfcolor.serving import model_loading
+from tfcolor import run_folder
 from tfcolor.training import checkpointing
 from tfcolor.training import loop
 from tfcolor.training import preemption
@@ -91,7 +92,7 @@ def test_resume_restores_identical_state_and_continues(tmp_path, sample_dataset)
 
 def test_resume_refuses_a_different_architecture(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files)
-  checkpointing.write_config(tmp_path, config)
+  run_folder.write_config(tmp_path, config)
   wider = config.model.__class__(**{**config.model.__dict__, "stem_filters": 16,
                                     "generator": "resnet",
                                     "vgg_weights": "/elsewhere/vgg19.h5"})
@@ -256,7 +257,7 @@ def test_export_and_evaluate_use_the_same_fallback(two_checkpoints, tmp_path):
   folder = os.path.join(tmp_path, "checkpoints")
   _truncate_data(folder)
   before = _file_hashes(folder, "ckpt-2")
-  assert model_loading.resolve_checkpoint(str(tmp_path)).endswith("ckpt-1")
+  assert run_folder.resolve_checkpoint(str(tmp_path)).endswith("ckpt-1")
   assert model_loading.load_generator(str(tmp_path)).step == 1
   with pytest.raises(ValueError, match=r"--checkpoint=.*ckpt-2: .*truncated"):
     model_loading.load_generator(str(tmp_path), os.path.join(folder, "ckpt-2"))

@@ -121,7 +121,7 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
 def test_config_from_dict_round_trips():
   config = config_lib.ExperimentConfig(model=lib.TINY_MODEL)
   values = json.loads(json.dumps(config_lib.to_dict(config)))
-  assert model_loading.config_from_dict(values) == config
+  assert config_lib.from_dict(values) == config
 
 
 def test_load_generator_errors_name_the_problem(exported, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import trainer_testlib as testlib
-from tfcolor import losses
+from tfcolor.training import losses
 from tfcolor.training import gan as gan_lib
 from tfcolor.training import loop
 

@@ -80,7 +80,7 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
 
 
 def test_int8_io_needs_int8(generator):
-  with pytest.raises(ValueError, match="needs quantize='int8'"):
+  with pytest.raises(ValueError, match="--int8_io=uint8 needs --quantize=int8"):
     export.convert_tflite(generator, SIZE, "float16", int8_io="uint8")
   with pytest.raises(ValueError, match="--int8_io=uint8 needs --quantize=int8"):
     export.validate_export_config(export.ExportConfig(

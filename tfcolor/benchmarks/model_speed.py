@@ -60,9 +60,11 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   sizes = [int(size) for size in FLAGS.sizes]
-  bad = [size for size in sizes if size <= 0 or size % 16]
-  if bad:
-    raise app.UsageError(f"--sizes must be positive multiples of 16, got {bad}")
+  try:
+    for size in sizes:
+      config_lib.check_size("--sizes", size)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
   model_config = config_lib.ModelConfig(generator=FLAGS.mid_block, vgg_weights="none")
   rows = benchmark_generator(model_config, sizes, FLAGS.repeats)
   print(f"generator ({FLAGS.mid_block}, default widths), batch 1, float32, "

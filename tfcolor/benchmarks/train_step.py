@@ -96,8 +96,10 @@ def _demo_config(flagfile):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  if FLAGS.size <= 0 or FLAGS.size % 16:
-    raise app.UsageError(f"--size must be a positive multiple of 16, got {FLAGS.size}")
+  try:
+    config_lib.check_size("--size", FLAGS.size)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
   runs = []
   paper = config_lib.ExperimentConfig(
       model=config_lib.ModelConfig(vgg_weights="none"))

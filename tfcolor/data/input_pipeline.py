@@ -48,44 +48,16 @@ import sys
 import tensorflow as tf
 from absl import logging
 
+from tfcolor.config import SIZE_MULTIPLE, lineart_kind_probabilities
 from tfcolor.data import dropped_records
 from tfcolor.data import hints as hints_lib
+from tfcolor.data.files import resolve_files
 from tfcolor.data import schema
-from tfcolor.data import shard_sets
 
-_SIZE_MULTIPLE = 16  # The generator downsamples 4 times.
 _EVAL_SEED_SALT = 0x5EED  # Second word of the stateless seed of eval examples.
 # Bytes a TFRecord adds to each record: uint64 length and two uint32 CRCs.
 _RECORD_FRAMING_BYTES = 16
 _MAX_NAMED_FILES = 10  # Files listed by name in one message.
-
-
-def resolve_files(patterns, flag_name):
-  """Sorted, de-duplicated files matching comma-separated glob(s).
-
-  Args:
-    patterns: a string of comma-separated globs, or a list of globs/paths.
-    flag_name: named in errors, e.g. "--train_data".
-
-  Raises:
-    ValueError: nothing given, a pattern that matches no file, or shards of
-      two builds of one split (`shard_sets.check_single_set`).
-  """
-  if isinstance(patterns, str):
-    patterns = patterns.split(",")
-  patterns = [p.strip() for p in patterns if p and p.strip()]
-  if not patterns:
-    raise ValueError(f"{flag_name} is empty: give a glob (or comma-separated globs) "
-                     "of TFRecord files")
-  files = []
-  for pattern in patterns:
-    matches = tf.io.gfile.glob(pattern)
-    if not matches:
-      raise ValueError(f"{flag_name}: pattern {pattern!r} matches no files")
-    files.extend(matches)
-  files = sorted(set(files))
-  shard_sets.check_single_set(files, flag_name)
-  return files
 
 
 def _name_files(files):
@@ -166,19 +138,6 @@ def _record_files(files, sizes):
   """(path, size) pairs for `_read_records`."""
   return tf.data.Dataset.from_tensor_slices(
       (tf.constant(files, tf.string), tf.constant(sizes, tf.int64)))
-
-
-def _kind_probabilities(data_config):
-  kinds = tuple(data_config.lineart_kinds)
-  probs = tuple(float(p) for p in data_config.lineart_probs)
-  if not kinds:
-    raise ValueError("--lineart_kinds is empty")
-  if len(probs) != len(kinds):
-    raise ValueError(f"--lineart_probs has {len(probs)} values but --lineart_kinds "
-                     f"has {len(kinds)}")
-  if any(p <= 0 for p in probs):
-    raise ValueError(f"--lineart_probs must all be > 0, got {probs}")
-  return kinds, probs
 
 
 def _parse(serialized, kinds):
@@ -380,11 +339,11 @@ def _eval_example(parsed, data_config, probs):
   if data_config.eval_mode == "full":
     size = tf.shape(lineart)[:2]
     big_enough = tf.debugging.Assert(
-        tf.reduce_min(size) >= _SIZE_MULTIPLE,
+        tf.reduce_min(size) >= SIZE_MULTIPLE,
         ["--eval_mode=full needs images of at least 16 x 16; record key",
          parsed["key"], size])
     with tf.control_dependencies([big_enough]):
-      cropped = size // _SIZE_MULTIPLE * _SIZE_MULTIPLE
+      cropped = size // SIZE_MULTIPLE * SIZE_MULTIPLE
     top, left = tf.unstack((size - cropped) // 2)
     image, lineart = _decode_window(parsed["image"], lineart, parsed["key"], top,
                                     left, cropped[0], cropped[1])
@@ -467,7 +426,7 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
                    all_kinds=False):
   if batch_size < 1:
     raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-  kinds, probs = _kind_probabilities(data_config)
+  kinds, probs = lineart_kind_probabilities(data_config)
   flag_name = "--train_data"
   files, sizes = _non_empty_files(
       resolve_files(data_config.train_data, flag_name), flag_name)
@@ -563,7 +522,7 @@ def make_eval_dataset(data_config, batch_size, files=None):
     raise ValueError(f"--eval_mode=full keeps each image's own size, so it needs a "
                      f"batch size of 1, got {batch_size}; use --eval_mode=center_crop "
                      "to batch")
-  kinds, probs = _kind_probabilities(data_config)
+  kinds, probs = lineart_kind_probabilities(data_config)
   flag_name = "--eval_data" if files is None else "files"
   files, sizes = _non_empty_files(
       resolve_files(data_config.eval_data if files is None else files, flag_name),
@@ -589,7 +548,7 @@ def make_eval_dataset(data_config, batch_size, files=None):
 
 def count_dropped_records(data_config, files, flag_name="files"):
   """(records, records without any of --lineart_kinds) in `files`; reads them all."""
-  kinds, _ = _kind_probabilities(data_config)
+  kinds, _ = lineart_kind_probabilities(data_config)
   files, sizes = _non_empty_files(resolve_files(files, flag_name), flag_name)
   parsed = _record_files(files, sizes).flat_map(
       lambda path, size: _read_records(path, size, "raise")).map(

@@ -50,13 +50,14 @@ import tensorflow as tf
 from tfcolor import config as config_lib
 from tfcolor import data as tfcolor_data
 from tfcolor import io_utils
+from tfcolor import run_folder
 from tfcolor import visualize
 from tfcolor.data import dropped_records
 from tfcolor.evaluation import fid as fid_lib
 from tfcolor.evaluation import inception
 from tfcolor.evaluation import metrics
+from tfcolor.models.generator_inputs import make_colorize_fn
 from tfcolor.serving import model_loading
-from tfcolor.training import summaries
 
 REPORT_DIR = "eval"
 FID_CHUNK = 50  # Images per Inception call (as `tfcolor.fid`'s default batch).
@@ -162,9 +163,9 @@ def plan_evaluation(model_dir, eval_config, data_overrides=None,
   no model. Raises ValueError (or FileNotFoundError) naming the flag.
   """
   validate_eval_config(eval_config)
-  config = _apply_data_overrides(model_loading.read_config(model_dir), data_overrides)
-  checkpoint = model_loading.resolve_checkpoint(model_dir, eval_config.checkpoint)
-  step = model_loading.checkpoint_step(checkpoint)
+  config = _apply_data_overrides(run_folder.read_config(model_dir), data_overrides)
+  checkpoint = run_folder.resolve_checkpoint(model_dir, eval_config.checkpoint)
+  step = run_folder.checkpoint_step(checkpoint)
   files = split_files(config.data, eval_config)
   name = str(step) if step is not None else os.path.basename(checkpoint)
   folder = os.path.join(model_dir, REPORT_DIR, eval_config.split)
@@ -332,17 +333,8 @@ def _grid(rows):
     logging.info("Evaluation grid: %d of %d examples have another size than the first "
                  "and are left out", len(rows) - len(kept), len(rows))
   stacked = {name: np.stack([row[name] for row in kept]) for name in kept[0]}
-  return summaries.sample_grid(stacked["lineart"], stacked["hints"], stacked["output"],
+  return visualize.sample_grid(stacked["lineart"], stacked["hints"], stacked["output"],
                                stacked["image"])
-
-
-def _make_colorize_fn(generator):
-  @tf.function(reduce_retracing=True)
-  def colorize(lineart, hints):
-    return tf.cast(generator({"lineart": lineart, "hints": hints}, training=False),
-                   tf.float32)
-
-  return colorize
 
 
 def _count_skipped_records(data_config, files):
@@ -390,7 +382,7 @@ def evaluate(model_dir, eval_config, data_overrides=None,
   elif feature_extractor is None:
     feature_extractor = inception.create_feature_extractor(
         eval_config.fid_inception, keras_weights=keras_weights)
-  colorize = _make_colorize_fn(model_loading.load_generator(
+  colorize = make_colorize_fn(model_loading.load_generator(
       model_dir, plan.checkpoint).generator)
 
   scores = _Scores(eval_config, feature_extractor)

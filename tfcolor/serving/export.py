@@ -32,8 +32,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfcolor import config as config_lib
 from tfcolor.config import field
-from tfcolor.models.generator import SIZE_MULTIPLE
 from tfcolor.serving import signature
 from tfcolor.serving import tflite_runner
 
@@ -77,18 +77,8 @@ def validate_export_config(config):
     raise ValueError("nothing to do: give --export_dir and/or --tflite")
   if config.version < 0:
     raise ValueError(f"--version must be >= 0, got {config.version}")
-  if config.tflite_size <= 0 or config.tflite_size % SIZE_MULTIPLE:
-    raise ValueError(f"--tflite_size must be a positive multiple of {SIZE_MULTIPLE}, "
-                     f"got {config.tflite_size}")
-  if config.quantize not in QUANTIZE_MODES:
-    raise ValueError(f"--quantize must be one of {QUANTIZE_MODES}, got {config.quantize}")
-  if config.quantize == "int8" and not config.representative_data:
-    raise ValueError("--quantize=int8 needs --representative_data=GLOB (TFRecords "
-                     "to calibrate the activation ranges on)")
-  if config.int8_io not in INT8_IO_TYPES:
-    raise ValueError(f"--int8_io must be one of {INT8_IO_TYPES}, got {config.int8_io}")
-  if config.int8_io != "float" and config.quantize != "int8":
-    raise ValueError(f"--int8_io={config.int8_io} needs --quantize=int8")
+  config_lib.check_size("--tflite_size", config.tflite_size)
+  check_tflite_options(config.quantize, bool(config.representative_data), config.int8_io)
   if config.representative_examples < 1:
     raise ValueError("--representative_examples must be >= 1")
   return config
@@ -204,9 +194,7 @@ def write_tflite_source(generator, size, path):
 
 def representative_dataset(files, size, num_examples):
   """A generator of int8 calibration inputs: fixed-hint eval crops of `files`."""
-  # pylint: disable=import-outside-toplevel
-  from tfcolor import config as config_lib
-  from tfcolor import data as tfcolor_data
+  from tfcolor import data as tfcolor_data  # pylint: disable=import-outside-toplevel
 
   data_config = config_lib.DataConfig(eval_data=files, crop_size=size,
                                       eval_mode="center_crop")
@@ -237,24 +225,25 @@ def convert_tflite(generator, size, quantize="none", representative_data=None,
     size: fixed input height and width (multiple of 16).
     quantize, representative_data, int8_io: as in `convert_tflite_source`.
   """
-  _check_tflite_options(quantize, representative_data, int8_io)
-  if size % SIZE_MULTIPLE:
-    raise ValueError(f"TFLite size must be a multiple of {SIZE_MULTIPLE}, got {size}")
+  check_tflite_options(quantize, representative_data is not None, int8_io)
+  config_lib.check_size("TFLite size", size)
   with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as source:
     write_tflite_source(generator, size, source)
     return convert_tflite_source(source, quantize, representative_data, int8_io)
 
 
-def _check_tflite_options(quantize, representative_data, int8_io):
+def check_tflite_options(quantize, has_representative_data, int8_io):
+  """Raises ValueError naming the setting for TFLite options that cannot work."""
   if quantize not in QUANTIZE_MODES:
-    raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
+    raise ValueError(f"--quantize must be one of {QUANTIZE_MODES}, got {quantize!r}")
   if int8_io not in INT8_IO_TYPES:
-    raise ValueError(f"int8_io must be one of {INT8_IO_TYPES}, got {int8_io!r}")
+    raise ValueError(f"--int8_io must be one of {INT8_IO_TYPES}, got {int8_io!r}")
   if int8_io != "float" and quantize != "int8":
-    raise ValueError(f"int8_io={int8_io!r} needs quantize='int8' (the other modes "
+    raise ValueError(f"--int8_io={int8_io} needs --quantize=int8 (the other modes "
                      "keep float activations, so their I/O is float32)")
-  if quantize == "int8" and representative_data is None:
-    raise ValueError("quantize='int8' needs representative_data")
+  if quantize == "int8" and not has_representative_data:
+    raise ValueError("--quantize=int8 needs --representative_data=GLOB (TFRecords "
+                     "to calibrate the activation ranges on)")
 
 
 def convert_tflite_source(source, quantize="none", representative_data=None,
@@ -278,7 +267,7 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
       the model) or "uint8" (quantised uint8 inputs and output; the caller
       applies each tensor's scale and zero point, as `tflite_runner` does).
   """
-  _check_tflite_options(quantize, representative_data, int8_io)
+  check_tflite_options(quantize, representative_data is not None, int8_io)
   converter = tf.lite.TFLiteConverter.from_saved_model(
       source, signature_keys=[TFLITE_SIGNATURE])
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]

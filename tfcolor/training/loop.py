@@ -24,8 +24,10 @@ import tensorflow as tf
 
 from tfcolor import config as config_lib
 from tfcolor import data as tfcolor_data
+from tfcolor import run_folder
 from tfcolor import visualize
 from tfcolor.models import factory
+from tfcolor.models.generator_inputs import make_colorize_fn
 from tfcolor.training import checkpointing
 from tfcolor.training import distribution
 from tfcolor.training import gan as gan_lib
@@ -160,7 +162,7 @@ class Trainer:
       checkpointing.check_resumable(self.model_dir, self.config)
     step = self.checkpointer.restore_latest()
     if self.is_chief:
-      checkpointing.write_config(self.model_dir, self.config)
+      run_folder.write_config(self.model_dir, self.config)
     return step
 
   def _make_distributed_dataset(self, seed):
@@ -210,14 +212,7 @@ class Trainer:
   def colorize(self, batch):
     """Generator output (B, H, W, 3) float32 numpy for a batch dict."""
     if self._predict_fn is None:
-      generator = self.gan.generator
-
-      @tf.function(reduce_retracing=True)
-      def predict(lineart, hints):
-        return tf.cast(generator({"lineart": lineart, "hints": hints},
-                                 training=False), tf.float32)
-
-      self._predict_fn = predict
+      self._predict_fn = make_colorize_fn(self.gan.generator)
     return self._predict_fn(batch["lineart"], batch["hints"]).numpy()
 
   def write_samples(self, step, summaries=None, final=False):
@@ -225,9 +220,9 @@ class Trainer:
     if not self.is_chief:
       return None
     batch = self.sample_batch()
-    grid = summaries_lib.sample_grid(batch["lineart"].numpy(), batch["hints"].numpy(),
-                                     self.colorize(batch), batch["image"].numpy())
-    path = summaries_lib.sample_path(self.model_dir, None if final else step)
+    grid = visualize.sample_grid(batch["lineart"].numpy(), batch["hints"].numpy(),
+                                 self.colorize(batch), batch["image"].numpy())
+    path = run_folder.sample_path(self.model_dir, None if final else step)
     visualize.save_png(path, grid)
     if summaries is not None:
       summaries.image(step, "samples", grid)
