@@ -58,6 +58,7 @@ def _checkpoint_steps(model_dir):
   return sorted(int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths)
 
 
+@pytest.mark.large
 def test_resume_restores_identical_state_and_continues(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=3,
                                checkpoint_every=2)
@@ -108,6 +109,7 @@ def test_resume_refuses_a_different_architecture(tmp_path, sample_dataset):
   checkpointing.check_resumable(tmp_path, config)  # Same architecture: fine.
 
 
+@pytest.mark.large
 def test_sigterm_saves_a_checkpoint_and_stops(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=100)
   trainer = loop.Trainer(config, dataset_fn=_random_batches)
@@ -137,6 +139,7 @@ def test_stop_request_catches_sigterm():
     assert stop_request.signal_name == "SIGTERM"
 
 
+@pytest.mark.large
 def test_non_finite_loss_stops_without_saving_that_step(tmp_path, sample_dataset):
   def nan_at_third_batch(data_config, batch_size, seed=0, input_context=None):
     batches = _random_batches(data_config, batch_size, seed, input_context)

@@ -42,6 +42,7 @@ def _assert_same_numbers(first, second, tolerance=1e-5):
       assert value == pytest.approx(other, rel=tolerance, abs=tolerance), name
 
 
+@pytest.mark.large
 def test_report_grid_and_fid_with_keras_inception(runs):
   config = EvalConfig(split="test", fid_inception="keras", grid_rows=2, eval_batch_size=2)
   report = evaluator.evaluate(runs["csa"], config, keras_weights=None)  # no download
@@ -133,6 +134,7 @@ def test_capped_count_and_reuse_of_reports(runs):
     assert evaluator.reusable_report(evaluator.plan_evaluation(runs["resnet"], changed)) is None
 
 
+@pytest.mark.large
 def test_cli_uses_the_run_architecture_and_given_data_flags(runs, default_reports,
                                                            tmp_path):
   # The flagfile asks for another generator (ignored: the run is csa) and

@@ -94,6 +94,7 @@ def test_wrong_rank_or_channels_fail_naming_the_input(exported):
     loose(lineart, hints[0])
 
 
+@pytest.mark.large
 def test_saved_model_cli_show_and_run(exported, tmp_path):
   path = exported["result"]["saved_model"]
   cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")

@@ -48,6 +48,7 @@ def test_one_step_updates_generator_and_discriminators_but_not_vgg():
   assert int(gan.d_optimizer.iterations) == 1
 
 
+@pytest.mark.large
 def test_metrics_are_shares_of_the_global_batch_mean():
   """d_loss, scores and perceptual from the pre-step networks, over the GLOBAL batch."""
   batch = testlib.random_batch(2, seed=1)

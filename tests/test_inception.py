@@ -116,6 +116,7 @@ def test_cli_save_stats_then_npz_against_folder(tmp_path, capsys, fid_cli):
   assert abs(report["fid"]) < 1e-3
 
 
+@pytest.mark.large
 def test_cli_two_folders_json_subprocess(tmp_path):
   graph = write_frozen_graph(str(tmp_path / "mean.pb"), mean_only=True)
   real_colors = [[200, 10, 10], [10, 200, 10], [10, 10, 200]]

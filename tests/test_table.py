@@ -133,6 +133,7 @@ def test_bad_table_settings_are_named(runs):
                       EvalConfig(checkpoint=runs[0] + "/checkpoints/ckpt-7"))
 
 
+@pytest.mark.large
 def test_cli_writes_and_prints_the_table(runs, tmp_path):
   output = tmp_path / "out" / "table1.md"
   result = subprocess.run(

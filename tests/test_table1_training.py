@@ -99,6 +99,7 @@ print(json.dumps({"step": int(result.step), "replicas": strategy.num_replicas_in
 """
 
 
+@pytest.mark.large
 def test_ci2018_wgan_gp_step_traced_on_two_mirrored_replicas(tmp_path, sample_dataset):
   env = testlib.python_env()
   env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env["PYTHONPATH"]])
