@@ -33,7 +33,7 @@ from tfcolor.training import distribution
 from tfcolor.training import gan as gan_lib
 from tfcolor.training import preemption
 from tfcolor.training import preflight
-from tfcolor.training import summaries as summaries_lib
+from tfcolor.training import progress
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -234,7 +234,7 @@ class Trainer:
     total_steps = train_config.train_steps
     with preemption.StopRequest() as stop_request:
       start_step = self.restore()
-      summaries = summaries_lib.Summaries(self.model_dir, enabled=self.is_chief)
+      summaries = progress.Summaries(self.model_dir, enabled=self.is_chief)
       try:
         step, preempted, metrics = self._train_steps(
             start_step, total_steps, stop_request, summaries)
@@ -266,7 +266,7 @@ class Trainer:
     # A resumed run draws a fresh data order instead of replaying the first batches.
     iterator = iter(self._make_distributed_dataset(train_config.seed + start_step))
     step_fn = self._step_fn = self._step_fn or self._make_step_fn()
-    averager = summaries_lib.MetricAverager()
+    averager = progress.MetricAverager()
     interval_start, interval_steps = time.perf_counter(), 0
     first_step_seconds = 0.0
     learning_rate = float(keras.ops.convert_to_numpy(self.gan.g_optimizer.learning_rate))
@@ -293,7 +293,7 @@ class Trainer:
                             else 1.0 / max(first_step_seconds, 1e-9))
         images_per_second = steps_per_second * train_config.global_batch_size
         averages = averager.result_and_reset()
-        logging.info(summaries_lib.format_log_line(
+        logging.info(progress.format_log_line(
             step, total_steps, averages, images_per_second,
             (total_steps - step) / steps_per_second))
         summaries.scalars(step, {n: averages[n] for n in gan_lib.loss_terms(self.config.loss)},

@@ -1,4 +1,4 @@
-"""What a run shows people: TensorBoard scalars and images, log lines.
+"""How a run reports progress: TensorBoard scalars and images, log lines.
 
 TensorBoard events go to `model_dir/train/` (only the chief writes; other
 workers get a no-op writer). Sample grids (`visualize.sample_grid`) go to
