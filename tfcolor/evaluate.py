@@ -42,11 +42,13 @@ def main(argv):
   except ValueError as error:
     raise app.UsageError(str(error)) from None
   # Imported after the flag checks: TensorFlow takes seconds to load.
-  from tfcolor.evaluation import evaluator  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from tfcolor.evaluation import evaluator
+  from tfcolor.evaluation import plan
   given = [name for name in FLAGS if FLAGS[name].present]
   try:
     report = evaluator.evaluate(FLAGS.model_dir, eval_config,
-                                evaluator.pick_data_overrides(data_config, given))
+                                plan.pick_data_overrides(data_config, given))
   except (ValueError, FileNotFoundError) as error:
     raise app.UsageError(str(error)) from None
   print(evaluator.summary_line(report))

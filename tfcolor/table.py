@@ -39,10 +39,10 @@ def main(argv):
     eval_config = tfcolor_flags.dataclass_from_flags(config_lib.EvalConfig)
     data_config = tfcolor_flags.dataclass_from_flags(config_lib.DataConfig)
     # Imported after the flag checks: TensorFlow takes seconds to load.
-    from tfcolor.evaluation import evaluator  # pylint: disable=g-import-not-at-top
+    from tfcolor.evaluation import plan  # pylint: disable=g-import-not-at-top
     given = [name for name in FLAGS if FLAGS[name].present]
     text = table.write_table(table_config, eval_config,
-                             evaluator.pick_data_overrides(data_config, given))
+                             plan.pick_data_overrides(data_config, given))
   except (ValueError, FileNotFoundError) as error:
     raise app.UsageError(str(error)) from None
   print(text, end="")
