@@ -41,8 +41,9 @@ class SharedRun:
 
   def __init__(self, root):
     # pylint: disable=import-outside-toplevel
-    from tfcolor.serving import export
+    from tfcolor.serving import export, tflite_export
     self._export = export
+    self._tflite_export = tflite_export
     self.root = root
     self.model_dir = str(root / "run")
     self.generator = make_model_dir(self.model_dir)
@@ -64,14 +65,14 @@ class SharedRun:
   def tflite_bytes(self, quantize="none"):
     """The float-I/O TFLite model at TFLITE_SIZE (not int8: that needs calibration)."""
     if quantize not in self._tflite:
-      self._tflite[quantize] = self._export.convert_tflite(
+      self._tflite[quantize] = self._tflite_export.convert_tflite(
           self.generator, self.TFLITE_SIZE, quantize)
     return self._tflite[quantize]
 
   def tflite_path(self, quantize="none"):
     path = str(self.root / f"model_{quantize}.tflite")
     if not os.path.exists(path):
-      self._export.write_tflite(path, self.tflite_bytes(quantize))
+      self._tflite_export.write_tflite(path, self.tflite_bytes(quantize))
     return path
 
 

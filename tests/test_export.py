@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import export_testlib as lib
 from tfcolor import config as config_lib
-from tfcolor.serving import export, model_loading, signature
+from tfcolor.serving import export, model_loading, saved_model_export, signature
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,10 @@ def test_layout_is_version_folder_named_after_the_step(exported):
   serving = exported["root"] / "serving"
   assert exported["result"]["step"] == lib.STEP
   assert sorted(os.listdir(serving)) == [str(lib.STEP)]  # no temporary folder left
-  assert export.choose_version(str(serving), step=lib.STEP) == lib.STEP + 1
-  assert export.choose_version(str(serving), step=None) == lib.STEP + 1
+  assert saved_model_export.choose_version(str(serving), step=lib.STEP) == lib.STEP + 1
+  assert saved_model_export.choose_version(str(serving), step=None) == lib.STEP + 1
   with pytest.raises(FileExistsError, match="never overwrite"):
-    export.choose_version(str(serving), version=lib.STEP)
+    saved_model_export.choose_version(str(serving), version=lib.STEP)
 
 
 @pytest.mark.parametrize("batch_size,height,width", [(2, 32, 48), (1, 45, 77)])

@@ -118,7 +118,7 @@ def main(argv):
   from tfcolor import config as config_lib
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
-  from tfcolor.serving import export, signature, tflite_runner
+  from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
 
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
@@ -151,7 +151,7 @@ def main(argv):
       os.remove(keras_path)
     if "saved_model" in settings.variants:
       start = time.perf_counter()
-      path = export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
+      path = saved_model_export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
       export_s = time.perf_counter() - start
       serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
       timing = common.time_call(lambda: serve(lineart=lineart, hints=hints),
@@ -162,13 +162,13 @@ def main(argv):
     if modes:
       source = os.path.join(tmp, "tflite_source")
       start = time.perf_counter()
-      export.write_tflite_source(generator, size, source)
+      tflite_export.write_tflite_source(generator, size, source)
       source_s = time.perf_counter() - start
     for mode in modes:
       representative = None
       if mode == "int8":
         if settings.representative_data:
-          representative = export.representative_dataset(
+          representative = tflite_export.representative_dataset(
               settings.representative_data, size, settings.representative_examples)
         else:
           def representative():
@@ -177,7 +177,7 @@ def main(argv):
               yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
                      signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
       start = time.perf_counter()
-      model_bytes = export.convert_tflite_source(
+      model_bytes = tflite_export.convert_tflite_source(
           source, mode, representative, settings.int8_io if mode == "int8" else "float")
       export_s = source_s + time.perf_counter() - start
       colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes,
