@@ -21,6 +21,7 @@ from tfcolor.serving import model_loading
 from tfcolor import run_folder
 from tfcolor.training import checkpointing
 from tfcolor.training import loop
+from tfcolor.training import nan_guard
 from tfcolor.training import preemption
 
 # tf.data functions stay traced under run_functions_eagerly; TF warns about it.
@@ -153,7 +154,7 @@ def test_non_finite_loss_stops_without_saving_that_step(tmp_path, sample_dataset
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=5,
                                checkpoint_every=1)
   trainer = loop.Trainer(config, dataset_fn=nan_at_third_batch)
-  with pytest.raises(loop.NonFiniteLossError,
+  with pytest.raises(nan_guard.NonFiniteLossError,
                      match=r"step 3: d_loss=nan.*checkpoint .*ckpt-2 is kept"):
     trainer.run()
   assert _checkpoint_steps(tmp_path) == [1, 2]

@@ -27,7 +27,7 @@ from tfcolor import flags as tfcolor_flags
 from tfcolor import flops as flops_lib
 from tfcolor import io_utils
 from tfcolor.benchmarks import common
-from tfcolor.training import loop
+from tfcolor.training import gan_builder
 
 FLAGS = flags.FLAGS
 
@@ -67,7 +67,7 @@ def _forward_flops(gan, batch_size, size):
 
 def benchmark_iteration(config, batch_size, size, repeats):
   """Figures of one training iteration of `config`'s networks."""
-  gan = loop.build_gan(config, batch_size)
+  gan = gan_builder.build_gan(config, batch_size)
   step = tf.function(gan.train_step, jit_compile=config.train.jit_compile)
   concrete = step.get_concrete_function(_batch_spec(batch_size, size))
   total_flops = (flops_lib.graph_flops(concrete.graph)

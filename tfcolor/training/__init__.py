@@ -7,5 +7,7 @@
   progress.py       TensorBoard scalars/images, log lines, metric averages
   preemption.py     SIGTERM / Ctrl+C -> save and stop
   preflight.py      fast flag checks before TensorFlow loads
+  gan_builder.py    the GAN and its optimizers from an ExperimentConfig
+  nan_guard.py      stop on a NaN or infinite loss, without saving
   loop.py           Trainer and train(config), the library entry point
 """

@@ -26,18 +26,15 @@ from tfcolor import config as config_lib
 from tfcolor import data as tfcolor_data
 from tfcolor import run_folder
 from tfcolor import visualize
-from tfcolor.models import factory
 from tfcolor.models.generator_inputs import make_colorize_fn
 from tfcolor.training import checkpointing
 from tfcolor.training import distribution
+from tfcolor.training import gan_builder
 from tfcolor.training import gan as gan_lib
+from tfcolor.training import nan_guard
 from tfcolor.training import preemption
 from tfcolor.training import preflight
 from tfcolor.training import progress
-
-
-class NonFiniteLossError(FloatingPointError):
-  """A loss became NaN or infinite; no checkpoint was written for that step."""
 
 
 @dataclasses.dataclass
@@ -49,59 +46,6 @@ class TrainResult:
   preempted: bool
   final_grid: Optional[str]
   metrics: dict
-
-
-def check_finite(step, metrics, last_checkpoint=None):
-  """Raises NonFiniteLossError naming the step and every non-finite loss term."""
-  bad = {name: metrics[name] for name in gan_lib.LOSS_TERMS
-         if name in metrics and not np.isfinite(metrics[name])}
-  if bad:
-    terms = ", ".join(f"{name}={value}" for name, value in bad.items())
-    kept = (f"the last good checkpoint {last_checkpoint} is kept" if last_checkpoint
-            else "no checkpoint was written")
-    raise NonFiniteLossError(
-        f"Non-finite loss at step {step}: {terms}; stopped without saving ({kept}). "
-        "Try a lower --learning_rate, or --mixed_precision=none.")
-
-
-def _make_optimizer(train_config):
-  optimizer = keras.optimizers.Adam(learning_rate=train_config.learning_rate,
-                                    beta_1=train_config.beta_1,
-                                    beta_2=train_config.beta_2)
-  if train_config.mixed_precision == "mixed_float16":
-    optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-  return optimizer
-
-
-def build_gan(config, global_batch_size):
-  """Builds the GAN and both optimizers (call inside `strategy.scope()`).
-
-  The Keras dtype policy of `--mixed_precision` is set while the networks are
-  built and restored afterwards (layers keep the policy they were built with).
-  """
-  model_config = config.model
-  previous_policy = keras.mixed_precision.global_policy()
-  if config.train.mixed_precision != "none":
-    keras.mixed_precision.set_global_policy(config.train.mixed_precision)
-  try:
-    vgg = factory.build_vgg19(model_config.vgg_weights)
-    generator = factory.build_generator(model_config, vgg)
-    discriminator = factory.build_discriminator(model_config)
-    perceptual = factory.build_perceptual(vgg)
-    size = config.data.crop_size
-    if not discriminator.built:
-      discriminator(tf.zeros((1, size, size, 4)))
-    if not generator.built:
-      generator({"lineart": tf.zeros((1, size, size, 1)),
-                 "hints": tf.zeros((1, size, size, 4))})
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
-  gan = gan_lib.ColorizationGAN(generator, discriminator, perceptual)
-  gan.compile(g_optimizer=_make_optimizer(config.train),
-              d_optimizer=_make_optimizer(config.train),
-              loss_config=config.loss, global_batch_size=global_batch_size)
-  gan.build_optimizers()
-  return gan
 
 
 def _count(variables):
@@ -135,7 +79,7 @@ class Trainer:
 
     keras.utils.set_random_seed(train_config.seed)
     with self.strategy.scope():
-      self.gan = build_gan(config, train_config.global_batch_size)
+      self.gan = gan_builder.build_gan(config, train_config.global_batch_size)
     self.checkpointer = checkpointing.Checkpointer(
         self.model_dir, train_config.keep_checkpoints, is_chief=self.is_chief,
         task_name=distribution.task_name(self.strategy),
@@ -276,7 +220,7 @@ class Trainer:
       interval_steps += 1
       metrics = dict(zip(gan_lib.metric_names(self.config.loss), values[:-1].tolist()))
       if not np.all(np.isfinite(values)):
-        check_finite(step, metrics, self.checkpointer.latest())
+        nan_guard.check_finite(step, metrics, self.checkpointer.latest())
       averager.add(metrics)
       # Multi-worker: stop only when all workers know (the summed flag), so
       # the collective save happens at the same step everywhere.
