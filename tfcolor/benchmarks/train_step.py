@@ -32,18 +32,22 @@ from tfcolor.training import gan_builder
 FLAGS = flags.FLAGS
 
 
-def define_flags():
-  """Defines the flags; called only when run as a program.
+@dataclasses.dataclass(frozen=True)
+class TrainStepSettings:
+  """This benchmark's settings (each field is also its flag)."""
 
-  So importing `benchmark_iteration` claims no flag names (--size,
-  --batch_size, --repeats are other tools' flags too).
-  """
-  flags.DEFINE_integer("size", 256, "Crop side for the default-width run.")
-  flags.DEFINE_integer("batch_size", 2, "Batch of the default-width run.")
-  flags.DEFINE_integer("repeats", 3, "Timed iterations (after 1 warm-up).")
-  flags.DEFINE_string("demo_flagfile", "configs/demo.cfg",
-                      "Flagfile of the second run ('' = skip).")
-  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+  size: int = config_lib.field(256, "Crop side for the default-width run.")
+  batch_size: int = config_lib.field(2, "Batch of the default-width run.")
+  repeats: int = config_lib.field(3, "Timed iterations (after 1 warm-up).")
+  demo_flagfile: str = config_lib.field("configs/demo.cfg",
+                                        "Flagfile of the second run ('' = skip).")
+  json_out: str = config_lib.field("", "Also write the figures here as JSON.")
+
+
+def define_flags():
+  """TrainStepSettings' flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(TrainStepSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def _batch_spec(batch_size, size):
