@@ -63,6 +63,18 @@ def sample_dataset(tmp_path_factory):
                        test_files=files["test"], report=report)
 
 
+@pytest.fixture(scope="session")
+def fid_cli():
+  """The `tfcolor.fid` CLI module with its flags defined in the global FLAGS.
+
+  A CLI defines its flags only when run as a program; this does it once per
+  test run, so its `main` can be called with parsed flags in process.
+  """
+  from tfcolor import fid  # pylint: disable=import-outside-toplevel
+  fid.define_flags()
+  return fid
+
+
 # ---------------------------------------------------------------------------
 # Two logical CPU devices, so MirroredStrategy can run two replicas on a
 # CPU-only machine (tests/test_distribution.py). Logical devices can only be

@@ -6,6 +6,7 @@ and a checkpoint of a freshly initialised tiny generator at a given step.
 
 import dataclasses
 
+from tfcolor import run_folder
 from tfcolor.models import factory
 from tfcolor.training import checkpointing
 from trainer_testlib import tiny_config
@@ -23,7 +24,7 @@ def make_run(model_dir, train_files, generator="csa", step=5, seed=0, **data_ove
   checkpointer = checkpointing.Checkpointer(str(model_dir), keep=1,
                                             generator=generator_model)
   checkpointer.save(step)
-  checkpointing.write_config(str(model_dir), config)
+  run_folder.write_config(str(model_dir), config)
   return config
 
 

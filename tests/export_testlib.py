@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfcolor import config as config_lib
+from tfcolor import run_folder
 from tfcolor.models import factory
-from tfcolor.training import checkpointing
 from model_testlib import TINY_MODEL  # re-exported to the export tests
 
 STEP = 7
@@ -24,11 +24,11 @@ def make_model_dir(model_dir, step=STEP, seed=0):
   generator = factory.build_generator(TINY_MODEL)
   config = config_lib.ExperimentConfig(
       model=TINY_MODEL, train=config_lib.TrainConfig(model_dir=str(model_dir)))
-  checkpointing.write_config(str(model_dir), config)
+  run_folder.write_config(str(model_dir), config)
   step_variable = tf.Variable(step, dtype=tf.int64, name="step")
   checkpoint = tf.train.Checkpoint(step=step_variable, generator=generator)
   manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(str(model_dir), checkpointing.CHECKPOINT_DIR),
+      checkpoint, os.path.join(str(model_dir), run_folder.CHECKPOINT_DIR),
       max_to_keep=2)
   manager.save(checkpoint_number=step)
   return generator
@@ -41,8 +41,9 @@ class SharedRun:
 
   def __init__(self, root):
     # pylint: disable=import-outside-toplevel
-    from tfcolor.serving import export
+    from tfcolor.serving import export, tflite_export
     self._export = export
+    self._tflite_export = tflite_export
     self.root = root
     self.model_dir = str(root / "run")
     self.generator = make_model_dir(self.model_dir)
@@ -64,14 +65,14 @@ class SharedRun:
   def tflite_bytes(self, quantize="none"):
     """The float-I/O TFLite model at TFLITE_SIZE (not int8: that needs calibration)."""
     if quantize not in self._tflite:
-      self._tflite[quantize] = self._export.convert_tflite(
+      self._tflite[quantize] = self._tflite_export.convert_tflite(
           self.generator, self.TFLITE_SIZE, quantize)
     return self._tflite[quantize]
 
   def tflite_path(self, quantize="none"):
     path = str(self.root / f"model_{quantize}.tflite")
     if not os.path.exists(path):
-      self._export.write_tflite(path, self.tflite_bytes(quantize))
+      self._tflite_export.write_tflite(path, self.tflite_bytes(quantize))
     return path
 
 

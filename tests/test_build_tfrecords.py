@@ -459,6 +459,7 @@ def test_image_helpers():
   assert images.resize_shorter_side(tall, 100, 250) is tall
 
 
+@pytest.mark.large
 def test_worker_modules_do_not_import_tensorflow():
   code = ("import sys, data_tools.build_tfrecords, data_tools.extractors.xdog, "
           "data_tools.beam_build; "

@@ -18,8 +18,10 @@ import tensorflow as tf
 import trainer_testlib as testlib
 from tfcolor import checkpoint_recovery
 from tfcolor.serving import model_loading
+from tfcolor import run_folder
 from tfcolor.training import checkpointing
 from tfcolor.training import loop
+from tfcolor.training import nan_guard
 from tfcolor.training import preemption
 
 # tf.data functions stay traced under run_functions_eagerly; TF warns about it.
@@ -57,6 +59,7 @@ def _checkpoint_steps(model_dir):
   return sorted(int(path.rsplit("-", 1)[1]) for path in state.all_model_checkpoint_paths)
 
 
+@pytest.mark.large
 def test_resume_restores_identical_state_and_continues(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=3,
                                checkpoint_every=2)
@@ -91,7 +94,7 @@ def test_resume_restores_identical_state_and_continues(tmp_path, sample_dataset)
 
 def test_resume_refuses_a_different_architecture(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files)
-  checkpointing.write_config(tmp_path, config)
+  run_folder.write_config(tmp_path, config)
   wider = config.model.__class__(**{**config.model.__dict__, "stem_filters": 16,
                                     "generator": "resnet",
                                     "vgg_weights": "/elsewhere/vgg19.h5"})
@@ -107,6 +110,7 @@ def test_resume_refuses_a_different_architecture(tmp_path, sample_dataset):
   checkpointing.check_resumable(tmp_path, config)  # Same architecture: fine.
 
 
+@pytest.mark.large
 def test_sigterm_saves_a_checkpoint_and_stops(tmp_path, sample_dataset):
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=100)
   trainer = loop.Trainer(config, dataset_fn=_random_batches)
@@ -136,6 +140,7 @@ def test_stop_request_catches_sigterm():
     assert stop_request.signal_name == "SIGTERM"
 
 
+@pytest.mark.large
 def test_non_finite_loss_stops_without_saving_that_step(tmp_path, sample_dataset):
   def nan_at_third_batch(data_config, batch_size, seed=0, input_context=None):
     batches = _random_batches(data_config, batch_size, seed, input_context)
@@ -149,7 +154,7 @@ def test_non_finite_loss_stops_without_saving_that_step(tmp_path, sample_dataset
   config = testlib.tiny_config(tmp_path, sample_dataset.train_files, train_steps=5,
                                checkpoint_every=1)
   trainer = loop.Trainer(config, dataset_fn=nan_at_third_batch)
-  with pytest.raises(loop.NonFiniteLossError,
+  with pytest.raises(nan_guard.NonFiniteLossError,
                      match=r"step 3: d_loss=nan.*checkpoint .*ckpt-2 is kept"):
     trainer.run()
   assert _checkpoint_steps(tmp_path) == [1, 2]
@@ -256,7 +261,7 @@ def test_export_and_evaluate_use_the_same_fallback(two_checkpoints, tmp_path):
   folder = os.path.join(tmp_path, "checkpoints")
   _truncate_data(folder)
   before = _file_hashes(folder, "ckpt-2")
-  assert model_loading.resolve_checkpoint(str(tmp_path)).endswith("ckpt-1")
+  assert run_folder.resolve_checkpoint(str(tmp_path)).endswith("ckpt-1")
   assert model_loading.load_generator(str(tmp_path)).step == 1
   with pytest.raises(ValueError, match=r"--checkpoint=.*ckpt-2: .*truncated"):
     model_loading.load_generator(str(tmp_path), os.path.join(folder, "ckpt-2"))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcolor import losses
+from tfcolor.training import losses
 from tfcolor.config import ModelConfig
 from tfcolor.models import (Ci2018Critic, Ci2018Generator, GroupedConv2D,
                             HintDownsampling, PixelShuffle, ResNeXtBlock,

@@ -1,63 +1,49 @@
-"""Every `python -m` entry point defines its flags without clashing.
+"""Every `python -m` entry point claims flags only when run as a program.
 
 Entry points are found, not listed: every module under tfcolor/ and
 data_tools/ with an `if __name__ == "__main__":` block, so CLIs added later
-are checked too. One subprocess (TensorFlow loads once) checks two things:
-
-1. each module run as a program (`runpy` as `__main__`, `app.run` replaced by
-   a no-op, in a forked child so it sees only its own imports) defines its
-   flags, those of its `__main__` block included, without an error;
-2. all of them imported into one process, as a test run or a tool that imports
-   another does, raise no `DuplicateFlagError` (absl's, or tfcolor.flags' for
-   one name defined two ways).
+are checked too. Importing one (as a test or another tool does) must define
+no flag; run as a program it defines its own flags without an error, and a few
+answer `--help` listing their settings.
 """
 
-import json
+import importlib
 import os
 import pathlib
 import re
 import subprocess
 import sys
 
+from absl import flags
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("tfcolor", "data_tools")
 _MAIN_BLOCK = re.compile(r"""^if __name__ == ["']__main__["']\s*:""", re.MULTILINE)
 
-# Run in the subprocess: argv[1:] are the module names; prints one JSON object
-# {"as_program": {module: error}, "imported_together": {module: error}}.
-_CHECK_SCRIPT = r"""
-import importlib, json, os, runpy, sys, traceback
+# Run in the subprocess: argv[1:] are the module names; each runs as
+# `__main__` (`runpy`, with `app.run` replaced by a no-op) in a forked child,
+# so it sees only its own flags. Prints "module: error" lines for failures.
+_RUN_AS_PROGRAM_SCRIPT = r"""
+import os, runpy, sys
 
 import absl.app
-from absl import flags
 import keras  # Loaded once before forking, so each child only imports ours.
 import numpy
 import tensorflow
 
-modules = sys.argv[1:]
-
-
-def error_text(error):
-  return f"{type(error).__name__}: {error}"
-
-
-def run_as_program(module):
-  absl.app.run = lambda main, *args, **kwargs: None
-  sys.argv = [module]
-  runpy.run_module(module, run_name="__main__", alter_sys=True)
-
-
-as_program = {}
-for module in modules:
+for module in sys.argv[1:]:
   read_end, write_end = os.pipe()
   pid = os.fork()
   if pid == 0:
     os.close(read_end)
     try:
-      run_as_program(module)
+      absl.app.run = lambda main, *args, **kwargs: None
+      sys.argv = [module]
+      runpy.run_module(module, run_name="__main__", alter_sys=True)
       message = ""
     except BaseException as error:  # pylint: disable=broad-except
-      message = error_text(error) or "failed"
+      message = f"{type(error).__name__}: {error}"
     with os.fdopen(write_end, "w") as out:
       out.write(message)
     os._exit(0)
@@ -65,19 +51,10 @@ for module in modules:
   with os.fdopen(read_end) as result:
     message = result.read()
   _, status = os.waitpid(pid, 0)
-  if status:
-    message = message or f"child exited with status {status}"
+  if status and not message:
+    message = f"child exited with status {status}"
   if message:
-    as_program[module] = message
-
-imported_together = {}
-for module in modules:
-  try:
-    importlib.import_module(module)
-  except Exception as error:  # pylint: disable=broad-except
-    imported_together[module] = error_text(error)
-
-print(json.dumps({"as_program": as_program, "imported_together": imported_together}))
+    print(f"{module}: {message}")
 """
 
 
@@ -91,21 +68,49 @@ def entry_point_modules():
   return modules
 
 
+def _python_env():
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+  env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+  return env
+
+
 def test_entry_points_are_found():
   modules = entry_point_modules()
   assert {"tfcolor.train", "tfcolor.summary", "data_tools.build_tfrecords"} <= set(modules)
   assert "tfcolor.flags" not in modules  # a library module, not a CLI
 
 
-def test_every_entry_point_defines_its_flags_without_a_clash():
-  modules = entry_point_modules()
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-  env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-  result = subprocess.run([sys.executable, "-c", _CHECK_SCRIPT, *modules], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+def test_importing_an_entry_point_defines_no_flag():
+  for module in entry_point_modules():
+    importlib.import_module(module)
+  ours = {module: [flag.name for flag in module_flags]
+          for module, module_flags in flags.FLAGS.flags_by_module_dict().items()
+          if module.split(".")[0] in PACKAGES or str(ROOT) in module}
+  assert not ours, f"flags defined at import time: {ours}"
+
+
+@pytest.mark.large
+def test_every_entry_point_defines_its_flags_when_run():
+  result = subprocess.run([sys.executable, "-c", _RUN_AS_PROGRAM_SCRIPT,
+                           *entry_point_modules()], cwd=ROOT, env=_python_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
   assert result.returncode == 0, result.stderr[-3000:]
-  report = json.loads(result.stdout.strip().splitlines()[-1])
-  problems = [f"{check}: {module}: {error}" for check, errors in report.items()
-              for module, error in errors.items()]
-  assert not problems, "\n".join(problems)
+  assert not result.stdout.strip(), result.stdout
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("module, expected_flags", [
+    ("tfcolor.train", ["--train_data", "--generator", "--model_dir"]),
+    ("tfcolor.export", ["--representative_data", "--representative_examples"]),
+    ("tfcolor.preview_data", ["--train_data", "--crop_size", "--output"]),
+    ("tfcolor.fid", ["--fid_inception", "--save_stats"]),
+    ("tfcolor.benchmarks.deployment", ["--representative_examples", "--stem_filters"]),
+])
+def test_help_lists_the_cli_own_flags(module, expected_flags):
+  result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT,
+                          env=_python_env(), capture_output=True, text=True,
+                          timeout=120, check=False)
+  # absl prints the help to stdout and exits with status 1.
+  assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+  for flag in expected_flags:
+    assert flag in result.stdout, (flag, result.stdout[-3000:])

@@ -125,6 +125,7 @@ def test_missing_or_unreadable_files_are_named(models, tmp_path):
     assert not result["written"] and not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.large
 def test_cli_folder_with_hint_layer_points_file_and_a_bad_file(models, tmp_path):
   pages, hints, out = tmp_path / "pages", tmp_path / "hints", tmp_path / "out"
   pages.mkdir(), hints.mkdir()

@@ -136,6 +136,7 @@ def test_rejects_pickled_module(torch_model_and_file, tmp_path):
     converter.load_state_dict(str(path))
 
 
+@pytest.mark.large
 def test_command_line(torch_model_and_file, tmp_path):
   _, _, pth = torch_model_and_file
   output = tmp_path / "out" / "simplification_mse.h5"

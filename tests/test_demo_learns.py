@@ -10,6 +10,7 @@ import os
 
 from absl import flags
 import numpy as np
+import pytest
 
 import trainer_testlib as testlib
 from tfcolor import flags as tfcolor_flags
@@ -45,6 +46,7 @@ def test_demo_config_parses_and_keeps_the_paper_losses(tmp_path, sample_dataset)
   assert config.model.num_discriminators == 3
 
 
+@pytest.mark.large
 def test_a_few_dozen_demo_steps_lower_the_error_at_hinted_pixels(tmp_path,
                                                                 sample_dataset):
   config = _demo_config(tmp_path, sample_dataset, "--crop_size=32",

@@ -43,6 +43,7 @@ def eager_functions():
   tf.config.run_functions_eagerly(False)
 
 
+@pytest.mark.large
 def test_mirrored_on_two_replicas_matches_one_device(tmp_path, sample_dataset,
                                                       eager_functions):
   del eager_functions

@@ -13,6 +13,7 @@ import pytest
 from evaluation_testlib import TinyFeatures, make_run
 from tfcolor.config import EvalConfig
 from tfcolor.evaluation import evaluator
+from tfcolor.evaluation import plan as plan_lib
 from trainer_testlib import REPO_ROOT, TINY_FLAGS, python_env
 
 STEP = 5
@@ -42,6 +43,7 @@ def _assert_same_numbers(first, second, tolerance=1e-5):
       assert value == pytest.approx(other, rel=tolerance, abs=tolerance), name
 
 
+@pytest.mark.large
 def test_report_grid_and_fid_with_keras_inception(runs):
   config = EvalConfig(split="test", fid_inception="keras", grid_rows=2, eval_batch_size=2)
   report = evaluator.evaluate(runs["csa"], config, keras_weights=None)  # no download
@@ -105,34 +107,35 @@ def test_fixed_hints_identical_across_models(default_reports):
 
 def test_missing_files_and_bad_settings_are_named(runs):
   with pytest.raises(ValueError, match=r"--split=nosuch: no files match .*nosuch-\*"):
-    evaluator.plan_evaluation(runs["csa"], EvalConfig(split="nosuch"))
+    plan_lib.plan_evaluation(runs["csa"], EvalConfig(split="nosuch"))
   with pytest.raises(ValueError, match="--eval_files"):
-    evaluator.plan_evaluation(runs["csa"], EvalConfig(eval_files="/nonexistent/*.tfrecord"))
+    plan_lib.plan_evaluation(runs["csa"], EvalConfig(eval_files="/nonexistent/*.tfrecord"))
   with pytest.raises(ValueError, match="--eval_batch_size"):
-    evaluator.plan_evaluation(runs["csa"], EvalConfig(eval_batch_size=0))
+    plan_lib.plan_evaluation(runs["csa"], EvalConfig(eval_batch_size=0))
   with pytest.raises(ValueError, match="unknown DataConfig fields"):
-    evaluator.plan_evaluation(runs["csa"], EvalConfig(), {"crop": 32})
+    plan_lib.plan_evaluation(runs["csa"], EvalConfig(), {"crop": 32})
   with pytest.raises(ValueError, match="--crop_size"):
-    evaluator.plan_evaluation(runs["csa"], EvalConfig(), {"crop_size": 30})
+    plan_lib.plan_evaluation(runs["csa"], EvalConfig(), {"crop_size": 30})
 
 
 def test_capped_count_and_reuse_of_reports(runs):
   config = EvalConfig(split="test", max_eval_examples=2, eval_batch_size=3, grid_rows=5)
-  assert evaluator.reusable_report(evaluator.plan_evaluation(runs["resnet"], config)) is None
+  assert plan_lib.reusable_report(plan_lib.plan_evaluation(runs["resnet"], config)) is None
   report = evaluator.evaluate(runs["resnet"], config)
   assert report["num_examples"] == 2
   with Image.open(report["grid"]) as grid:
     assert grid.size[1] == 14 + 2 * (128 + 2) + 2  # only the 2 evaluated examples
-  assert evaluator.reusable_report(evaluator.plan_evaluation(runs["resnet"], config)) == report
+  assert plan_lib.reusable_report(plan_lib.plan_evaluation(runs["resnet"], config)) == report
   # The batch size and the grid do not change the numbers: still reusable.
   same = EvalConfig(split="test", max_eval_examples=2, eval_batch_size=1, grid_rows=0)
-  assert evaluator.reusable_report(evaluator.plan_evaluation(runs["resnet"], same)) == report
+  assert plan_lib.reusable_report(plan_lib.plan_evaluation(runs["resnet"], same)) == report
   for changed in (EvalConfig(split="test", max_eval_examples=3),
                   EvalConfig(split="test", max_eval_examples=2, hint_region_threshold=100),
                   EvalConfig(split="test", max_eval_examples=2, fid_inception="keras")):
-    assert evaluator.reusable_report(evaluator.plan_evaluation(runs["resnet"], changed)) is None
+    assert plan_lib.reusable_report(plan_lib.plan_evaluation(runs["resnet"], changed)) is None
 
 
+@pytest.mark.large
 def test_cli_uses_the_run_architecture_and_given_data_flags(runs, default_reports,
                                                            tmp_path):
   # The flagfile asks for another generator (ignored: the run is csa) and

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import export_testlib as lib
 from tfcolor import config as config_lib
-from tfcolor.serving import export, model_loading, signature
+from tfcolor.serving import export, model_loading, saved_model_export, signature
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,10 @@ def test_layout_is_version_folder_named_after_the_step(exported):
   serving = exported["root"] / "serving"
   assert exported["result"]["step"] == lib.STEP
   assert sorted(os.listdir(serving)) == [str(lib.STEP)]  # no temporary folder left
-  assert export.choose_version(str(serving), step=lib.STEP) == lib.STEP + 1
-  assert export.choose_version(str(serving), step=None) == lib.STEP + 1
+  assert saved_model_export.choose_version(str(serving), step=lib.STEP) == lib.STEP + 1
+  assert saved_model_export.choose_version(str(serving), step=None) == lib.STEP + 1
   with pytest.raises(FileExistsError, match="never overwrite"):
-    export.choose_version(str(serving), version=lib.STEP)
+    saved_model_export.choose_version(str(serving), version=lib.STEP)
 
 
 @pytest.mark.parametrize("batch_size,height,width", [(2, 32, 48), (1, 45, 77)])
@@ -94,6 +94,7 @@ def test_wrong_rank_or_channels_fail_naming_the_input(exported):
     loose(lineart, hints[0])
 
 
+@pytest.mark.large
 def test_saved_model_cli_show_and_run(exported, tmp_path):
   path = exported["result"]["saved_model"]
   cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
@@ -121,7 +122,7 @@ def test_saved_model_cli_show_and_run(exported, tmp_path):
 def test_config_from_dict_round_trips():
   config = config_lib.ExperimentConfig(model=lib.TINY_MODEL)
   values = json.loads(json.dumps(config_lib.to_dict(config)))
-  assert model_loading.config_from_dict(values) == config
+  assert config_lib.from_dict(values) == config
 
 
 def test_load_generator_errors_name_the_problem(exported, tmp_path):

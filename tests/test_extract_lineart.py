@@ -27,6 +27,7 @@ def _illustration(height=48, width=64):
   return image
 
 
+@pytest.mark.large
 def test_file_to_file_is_grayscale_white_paper_with_dark_lines(tmp_path):
   Image.fromarray(_illustration()).save(tmp_path / "drawing.jpg", quality=95)
   output = tmp_path / "page.png"
@@ -41,6 +42,7 @@ def test_file_to_file_is_grayscale_white_paper_with_dark_lines(tmp_path):
   assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")]  # atomic
 
 
+@pytest.mark.large
 def test_folder_to_folder_skips_and_names_a_bad_file(tmp_path):
   pages, out = tmp_path / "pages", tmp_path / "out" / "lineart"
   (pages / "nested").mkdir(parents=True)
@@ -63,12 +65,14 @@ def test_folder_to_folder_skips_and_names_a_bad_file(tmp_path):
     (["--output=out.png"], "--input is required"),
     (["--input=missing.png", "--output=out.png"], "--input=missing.png does not exist"),
 ])
+@pytest.mark.large
 def test_usage_errors_name_the_flag(tmp_path, args, message):
   run = _run(*args)
   assert run.returncode != 0
   assert message in run.stderr
 
 
+@pytest.mark.large
 def test_neural_extractor_without_weights_names_its_flag(tmp_path):
   Image.fromarray(_illustration()).save(tmp_path / "a.png")
   run = _run(f"--input={tmp_path / 'a.png'}", f"--output={tmp_path / 'b.png'}",

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from absl.testing import flagsaver
 
-from tfcolor import fid as fid_cli
 from tfcolor.evaluation import fid
 
 
@@ -145,7 +144,7 @@ def test_folder_reading_is_recursive_and_skips_bad_files(tmp_path):
   np.testing.assert_allclose(stats.mu, [(10 + 200) / 2, (20 + 200) / 2, (30 + 200) / 2], atol=2)
 
 
-def test_cli_with_npz_inputs(tmp_path, capsys):
+def test_cli_with_npz_inputs(tmp_path, capsys, fid_cli):
   rng = np.random.default_rng(7)
   mu1, mu2 = rng.normal(size=3), rng.normal(size=3)
   var1, var2 = rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3)

@@ -79,57 +79,19 @@ def test_flagfile_values_are_overridden_by_the_command_line(flag_values, tmp_pat
 
 
 @dataclasses.dataclass(frozen=True)
-class _SameCropSize:
-  """The same setting as DataConfig.crop_size, described for another tool."""
-
-  crop_size: int = config_lib.field(512, "Crop side of the other tool.")
-  eval_mode: str = config_lib.field("center_crop", "Same choices.",
-                                    config_lib.EVAL_MODES)
-
-
-@dataclasses.dataclass(frozen=True)
 class _OtherCropSize:
-  crop_size: int = config_lib.field(256, "A different default.")
+  """Another tool's setting of the same name."""
+
+  crop_size: int = config_lib.field(512, "Crop side of another tool.")
 
 
-@dataclasses.dataclass(frozen=True)
-class _CropSizeAsText:
-  crop_size: str = config_lib.field("512", "A different type.")
+def test_a_second_definition_of_a_name_names_the_field(flag_values):
+  with pytest.raises(flags.DuplicateFlagError, match=r"--crop_size of .*_OtherCropSize"):
+    flags_lib.define_dataclass_flags(_OtherCropSize, flag_values)
 
 
-@dataclasses.dataclass(frozen=True)
-class _OtherEvalModes:
-  eval_mode: str = config_lib.field("center_crop", "Other choices.",
-                                    ("center_crop", "tiles"))
-
-
-def test_an_identical_definition_is_shared(flag_values):
-  flags_lib.define_flags(flag_values=flag_values)  # Again: no error.
-  flags_lib.define_dataclass_flags(_SameCropSize, flag_values)  # Help may differ.
-  flag_values(["prog", "--crop_size=64"])
-  assert flags_lib.dataclass_from_flags(_SameCropSize, flag_values).crop_size == 64
-  assert flags_lib.config_from_flags(flag_values=flag_values).data.crop_size == 64
-
-
-@pytest.mark.parametrize("cls, difference", [
-    (_OtherCropSize, "default 256"),
-    (_CropSizeAsText, "string"),
-    (_OtherEvalModes, "tiles"),
-])
-def test_a_different_definition_of_a_name_names_both(flag_values, cls, difference):
-  name = dataclasses.fields(cls)[0].name
-  with pytest.raises(flags.DuplicateFlagError) as error:
-    flags_lib.define_dataclass_flags(cls, flag_values)
-  message = str(error.value)
-  assert f"--{name}" in message and "DataConfig" in message
-  assert cls.__name__ in message and difference in message
-
-
-def test_a_clash_with_a_plain_absl_flag_names_its_module():
+def test_only_the_named_fields_become_flags():
   flag_values = flags.FlagValues()
-  flags.DEFINE_integer("crop_size", 50, "Defined by hand.", flag_values=flag_values)
-  with pytest.raises(flags.DuplicateFlagError, match=r"--crop_size.*test_flags.*DataConfig"):
-    flags_lib.define_flags(flag_values=flag_values)
-  same = flags.FlagValues()
-  flags.DEFINE_integer("crop_size", 512, "Defined by hand.", flag_values=same)
-  flags_lib.define_flags(flag_values=same)  # Same type and default: shared.
+  flags_lib.define_dataclass_flags(config_lib.EvalConfig, flag_values,
+                                   names=("fid_inception",))
+  assert [name for name in flag_values] == ["fid_inception"]

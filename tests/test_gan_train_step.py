@@ -12,15 +12,16 @@ import pytest
 import tensorflow as tf
 
 import trainer_testlib as testlib
-from tfcolor import losses
+from tfcolor.training import losses
 from tfcolor.training import gan as gan_lib
-from tfcolor.training import loop
+from tfcolor.training import gan_builder
+from tfcolor.training import nan_guard
 
 
 def _tiny_gan(global_batch_size=2, **train_overrides):
   config = testlib.tiny_config("unused", ["unused"], **train_overrides)
   keras.utils.set_random_seed(0)
-  return loop.build_gan(config, global_batch_size), config
+  return gan_builder.build_gan(config, global_batch_size), config
 
 
 def _pairs(lineart, image):
@@ -48,6 +49,7 @@ def test_one_step_updates_generator_and_discriminators_but_not_vgg():
   assert int(gan.d_optimizer.iterations) == 1
 
 
+@pytest.mark.large
 def test_metrics_are_shares_of_the_global_batch_mean():
   """d_loss, scores and perceptual from the pre-step networks, over the GLOBAL batch."""
   batch = testlib.random_batch(2, seed=1)
@@ -102,9 +104,9 @@ def test_a_nan_batch_gives_non_finite_losses_that_the_guard_names():
   metrics = {name: float(value)
              for name, value in gan.train_step(batch).items()}
   assert not np.isfinite(metrics["d_loss"])
-  with pytest.raises(loop.NonFiniteLossError, match=r"step 7: .*d_loss=nan"):
-    loop.check_finite(7, metrics)
-  loop.check_finite(8, {name: 1.0 for name in gan_lib.METRIC_NAMES})  # No error.
+  with pytest.raises(nan_guard.NonFiniteLossError, match=r"step 7: .*d_loss=nan"):
+    nan_guard.check_finite(7, metrics)
+  nan_guard.check_finite(8, {name: 1.0 for name in gan_lib.METRIC_NAMES})  # No error.
 
 
 def test_mixed_float16_wraps_both_optimizers_and_steps():
@@ -135,7 +137,7 @@ def test_wgan_gp_step_adds_weighted_penalty_and_drift_to_the_critic_loss():
       config.loss, adversarial_loss="wgan_gp", gradient_penalty_weight=7.0,
       drift_weight=0.25, adversarial_weight=0.5))
   keras.utils.set_random_seed(0)
-  gan = loop.build_gan(config, 2)
+  gan = gan_builder.build_gan(config, 2)
   batch = testlib.random_batch(2, seed=3)
   fake = gan.generator({"lineart": batch["lineart"], "hints": batch["hints"]},
                        training=True)

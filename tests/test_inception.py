@@ -17,7 +17,6 @@ import tensorflow as tf
 from absl.testing import flagsaver
 from PIL import Image
 
-from tfcolor import fid as fid_cli
 from tfcolor.evaluation import fid, inception
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -96,7 +95,7 @@ def test_keras_extractor_without_weights_gives_2048_features():
   assert not extractor.comparable_with_papers
 
 
-def test_cli_save_stats_then_npz_against_folder(tmp_path, capsys):
+def test_cli_save_stats_then_npz_against_folder(tmp_path, capsys, fid_cli):
   graph = write_frozen_graph(str(tmp_path / "mean.pb"), mean_only=True)
   real_colors = [[200, 10, 10], [10, 200, 10], [10, 10, 200], [90, 90, 90]]
   _write_folder(str(tmp_path / "real"), real_colors)
@@ -117,6 +116,7 @@ def test_cli_save_stats_then_npz_against_folder(tmp_path, capsys):
   assert abs(report["fid"]) < 1e-3
 
 
+@pytest.mark.large
 def test_cli_two_folders_json_subprocess(tmp_path):
   graph = write_frozen_graph(str(tmp_path / "mean.pb"), mean_only=True)
   real_colors = [[200, 10, 10], [10, 200, 10], [10, 10, 200]]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfcolor import losses
+from tfcolor.training import losses
 
 
 def _outputs(logits_value, batch=2, num_discriminators=3, feature_value=0.0):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import trainer_testlib as testlib
 
@@ -55,6 +56,7 @@ def _worker_main(config_path, output_path):
                "replicas": trainer.strategy.num_replicas_in_sync}, f)
 
 
+@pytest.mark.large
 def test_two_workers_train_in_lockstep(tmp_path, sample_dataset):
   assert len(sample_dataset.train_files) >= NUM_WORKERS  # One shard per worker.
   model_dir = tmp_path / "run"

@@ -62,6 +62,7 @@ def _to_page(box, point):
   return box["x"] + x * box["width"] / WIDTH, box["y"] + y * box["height"] / HEIGHT
 
 
+@pytest.mark.large
 def test_paint_a_stroke_undo_save_open_and_download(chromium, studio, tmp_path):
   url, recorder = studio
   lineart, _ = lib.page(HEIGHT, WIDTH, seed=3)

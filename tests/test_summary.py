@@ -29,6 +29,7 @@ def _discriminator_params(filters, num_discriminators=3):
   return num_discriminators * (one + sum(2 * w for w in filters[1:]) + conv(filters[-1], 1))
 
 
+@pytest.mark.large
 def test_cli_json(flagfile):
   env = dict(os.environ, PYTHONPATH=REPO, KERAS_HOME=os.path.dirname(flagfile))
   result = subprocess.run(

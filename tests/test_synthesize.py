@@ -58,6 +58,7 @@ def test_bad_arguments_are_rejected(tmp_path):
     synthesize.synthesize_dataset(str(tmp_path), 1, 8, seed=0)
 
 
+@pytest.mark.large
 def test_command_line_writes_the_files(tmp_path):
   output_dir = tmp_path / "images"
   subprocess.run(

@@ -9,6 +9,7 @@ import pytest
 from evaluation_testlib import TinyFeatures, make_run
 from tfcolor.config import EvalConfig
 from tfcolor.evaluation import evaluator
+from tfcolor.evaluation import plan as plan_lib
 from tfcolor.evaluation import inception
 from tfcolor.evaluation import table
 from trainer_testlib import REPO_ROOT, python_env
@@ -90,8 +91,8 @@ def test_existing_reports_are_reused_unless_asked(runs, monkeypatch):
 
   # --reevaluate, or other settings, evaluate again (a stub stands in here).
   monkeypatch.setattr(evaluator, "evaluate", lambda model_dir, *a, **k: calls.append(
-      model_dir) or evaluator.read_report(
-          evaluator.plan_evaluation(model_dir, config).report_path))
+      model_dir) or plan_lib.read_report(
+          plan_lib.plan_evaluation(model_dir, config).report_path))
   table.write_table(table.TableConfig(model_dirs=tuple(runs), reevaluate=True), config)
   assert sorted(calls) == sorted(runs)
   calls.clear()
@@ -133,6 +134,7 @@ def test_bad_table_settings_are_named(runs):
                       EvalConfig(checkpoint=runs[0] + "/checkpoints/ckpt-7"))
 
 
+@pytest.mark.large
 def test_cli_writes_and_prints_the_table(runs, tmp_path):
   output = tmp_path / "out" / "table1.md"
   result = subprocess.run(

@@ -16,6 +16,7 @@ import tensorflow as tf
 import trainer_testlib as testlib
 from tfcolor import config as config_lib
 from tfcolor.training import gan as gan_lib
+from tfcolor.training import gan_builder
 from tfcolor.training import loop
 
 # tf.data functions stay traced under run_functions_eagerly; TF warns about it.
@@ -42,7 +43,7 @@ def _config(model_dir, generator, faithful_ci2018=False, **train_overrides):
 def test_each_generator_trains_a_step(generator, faithful_ci2018):
   config = _config("unused", generator, faithful_ci2018)
   keras.utils.set_random_seed(0)
-  gan = loop.build_gan(config, 2)
+  gan = gan_builder.build_gan(config, 2)
   trainable = gan.generator.trainable_variables + gan.discriminator.trainable_variables
   before = {v.path: np.array(v) for v in trainable}
 
@@ -99,6 +100,7 @@ print(json.dumps({"step": int(result.step), "replicas": strategy.num_replicas_in
 """
 
 
+@pytest.mark.large
 def test_ci2018_wgan_gp_step_traced_on_two_mirrored_replicas(tmp_path, sample_dataset):
   env = testlib.python_env()
   env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(__file__), env["PYTHONPATH"]])

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import export_testlib as lib
-from tfcolor.serving import export, signature, tflite_runner
+from tfcolor.serving import export, signature, tflite_export, tflite_runner
 
 SIZE = lib.SharedRun.TFLITE_SIZE
 # Measured on the tiny test model (random weights) at 32x32, max abs error in
@@ -41,7 +41,7 @@ def _max_error(generator, model_bytes, lineart, hints):
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic_int8"])
 def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, quantize):
   model_bytes = run.tflite_bytes(quantize)  # convert_tflite, shared with other tests
-  ops = export.check_builtin_ops(model_bytes)
+  ops = tflite_export.check_builtin_ops(model_bytes)
   assert not [op for op in ops if op.startswith("Flex")]
   assert "VAR_HANDLE" not in ops  # weights are constants, not uninitialised variables
   error = _max_error(generator, model_bytes, *model_inputs)
@@ -51,14 +51,14 @@ def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, qua
 
 def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
     generator, model_inputs, sample_dataset):
-  representative = export.representative_dataset(
+  representative = tflite_export.representative_dataset(
       ",".join(sample_dataset.val_files), SIZE, num_examples=4)
   with tempfile.TemporaryDirectory() as source:  # one source, two conversions
-    export.write_tflite_source(generator, SIZE, source)
-    float_io = export.convert_tflite_source(source, "int8", representative)
-    uint8_io = export.convert_tflite_source(source, "int8", representative,
+    tflite_export.write_tflite_source(generator, SIZE, source)
+    float_io = tflite_export.convert_tflite_source(source, "int8", representative)
+    uint8_io = tflite_export.convert_tflite_source(source, "int8", representative,
                                             int8_io="uint8")
-  assert "Flex" not in " ".join(export.check_builtin_ops(float_io))
+  assert "Flex" not in " ".join(tflite_export.check_builtin_ops(float_io))
   error = _max_error(generator, float_io, *model_inputs)
   print(f"tflite int8: max abs error {error:.2e}, {len(float_io)} bytes")
   assert error < TOLERANCE["int8"]
@@ -84,8 +84,8 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
 
 
 def test_int8_io_needs_int8(generator):
-  with pytest.raises(ValueError, match="needs quantize='int8'"):
-    export.convert_tflite(generator, SIZE, "float16", int8_io="uint8")
+  with pytest.raises(ValueError, match="--int8_io=uint8 needs --quantize=int8"):
+    tflite_export.convert_tflite(generator, SIZE, "float16", int8_io="uint8")
   with pytest.raises(ValueError, match="--int8_io=uint8 needs --quantize=int8"):
     export.validate_export_config(export.ExportConfig(
         model_dir="run", tflite="m.tflite", int8_io="uint8"))
@@ -94,7 +94,7 @@ def test_int8_io_needs_int8(generator):
 def test_flex_ops_are_refused(monkeypatch):
   monkeypatch.setattr(tflite_runner, "op_names", lambda _: ["CONV_2D", "FlexErf"])
   with pytest.raises(ValueError, match="FlexErf"):
-    export.check_builtin_ops(b"")
+    tflite_export.check_builtin_ops(b"")
 
 
 def test_numpy_conversions_match_the_serving_graph():

@@ -20,6 +20,7 @@ def _assert_usage_error(process, *fragments):
   assert "Traceback" not in process.stderr, process.stderr
 
 
+@pytest.mark.large
 def test_bad_flags_fail_before_any_work(tmp_path, sample_dataset):
   model_dir = tmp_path / "run"
   data = f"--train_data={sample_dataset.train_files[0]}"
@@ -57,6 +58,7 @@ def _checkpoint_steps(model_dir):
                 if (m := re.fullmatch(r"ckpt-(\d+)\.index", name)))
 
 
+@pytest.mark.large
 def test_sigkill_resumes_from_the_last_checkpoint_and_sigterm_saves(tmp_path,
                                                                     sample_dataset):
   model_dir = str(tmp_path / "run")

@@ -11,12 +11,16 @@ Exits with status 1 if any file failed (each is logged by name).
 
 import sys
 
-from absl import app
+from absl import app, flags
 
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import colorize_files
 
-tfcolor_flags.define_dataclass_flags(colorize_files.ColorizeConfig)
+
+def define_flags():
+  """ColorizeConfig's flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(colorize_files.ColorizeConfig)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -34,4 +38,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

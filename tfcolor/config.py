@@ -8,7 +8,10 @@ config objects, never flags. Defaults are the paper's settings (see DESIGN.md);
 """
 
 import dataclasses
+import typing
 from typing import Tuple
+
+from absl import logging
 
 LINEART_KINDS = ("xdog", "sketchkeras", "simplification")
 PAPER_LINEART_PROBS = (0.1, 0.5, 0.4)
@@ -18,6 +21,8 @@ ADVERSARIAL_LOSSES = ("bce", "lsgan", "hinge", "wgan_gp")
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION_POLICIES = ("none", "mixed_float16", "mixed_bfloat16")
 EVAL_MODES = ("center_crop", "full")
+# Image sides the generators take: they downsample 4 times by 2.
+SIZE_MULTIPLE = 16
 
 
 def field(default, help_text, choices=None):
@@ -101,7 +106,7 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
-  """Generator and discriminator objectives (tfcolor.losses)."""
+  """Generator and discriminator objectives (tfcolor.training.losses)."""
 
   adversarial_loss: str = field(
       "bce", "Adversarial loss: bce (log loss), lsgan, hinge, or wgan_gp (Wasserstein "
@@ -186,6 +191,27 @@ SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig,
             "train": TrainConfig}
 
 
+def check_size(name, size):
+  """Raises ValueError naming `name` unless `size` is a positive multiple of 16."""
+  if size <= 0 or size % SIZE_MULTIPLE:
+    raise ValueError(f"{name} must be a positive multiple of {SIZE_MULTIPLE} (the "
+                     f"generator downsamples 4 times), got {size}")
+
+
+def lineart_kind_probabilities(data_config):
+  """(kinds, probabilities) of the line art kinds; ValueError naming the flag if unusable."""
+  kinds = tuple(data_config.lineart_kinds)
+  probs = tuple(float(p) for p in data_config.lineart_probs)
+  if not kinds:
+    raise ValueError("--lineart_kinds is empty")
+  if len(probs) != len(kinds):
+    raise ValueError(f"--lineart_probs has {len(probs)} values but --lineart_kinds "
+                     f"has {len(kinds)}")
+  if any(p <= 0 for p in probs):
+    raise ValueError(f"--lineart_probs must all be > 0, got {probs}")
+  return kinds, probs
+
+
 def validate(config):
   """Raises ValueError naming the flag for settings that cannot work together."""
   data, model = config.data, config.model
@@ -193,14 +219,8 @@ def validate(config):
   if unknown:
     raise ValueError(f"--lineart_kinds: unknown kinds {sorted(unknown)}; "
                      f"known: {list(LINEART_KINDS)}")
-  if len(data.lineart_probs) != len(data.lineart_kinds):
-    raise ValueError(f"--lineart_probs has {len(data.lineart_probs)} values but "
-                     f"--lineart_kinds has {len(data.lineart_kinds)}")
-  if any(p <= 0 for p in data.lineart_probs):
-    raise ValueError(f"--lineart_probs must all be > 0, got {data.lineart_probs}")
-  if data.crop_size <= 0 or data.crop_size % 16:
-    raise ValueError(f"--crop_size must be a positive multiple of 16 (the generator "
-                     f"downsamples 4 times), got {data.crop_size}")
+  lineart_kind_probabilities(data)
+  check_size("--crop_size", data.crop_size)
   if not 0 <= data.max_dropped_fraction <= 1:
     raise ValueError("--max_dropped_fraction must be in [0, 1], got "
                      f"{data.max_dropped_fraction}")
@@ -245,3 +265,32 @@ def validate(config):
 def to_dict(config):
   """A JSON-friendly dict of a config, for logs and `model_dir/config.json`."""
   return dataclasses.asdict(config)
+
+
+def _section_from_dict(cls, values, path):
+  known = {f.name: f for f in dataclasses.fields(cls)}
+  unknown = sorted(set(values) - set(known))
+  if unknown:
+    logging.warning("%s: ignoring unknown %s fields %s (written by a newer "
+                    "version?)", path, cls.__name__, unknown)
+  kwargs = {}
+  for name, value in values.items():
+    if name not in known:
+      continue
+    if typing.get_origin(known[name].type) is tuple:
+      value = tuple(value)
+    kwargs[name] = value
+  return cls(**kwargs)
+
+
+def from_dict(values, path="config.json"):
+  """`to_dict` in reverse: JSON lists become tuples again.
+
+  Missing sections and fields keep their defaults; unknown ones are logged and
+  ignored. `path` is named in messages.
+  """
+  if not isinstance(values, dict):
+    raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}")
+  sections = {name: _section_from_dict(cls, values.get(name, {}), path)
+              for name, cls in SECTIONS.items()}
+  return ExperimentConfig(**sections)

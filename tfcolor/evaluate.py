@@ -20,9 +20,15 @@ from tfcolor import flags as tfcolor_flags
 
 FLAGS = flags.FLAGS
 
-# The run's training flagfile holds every section's flags.
-tfcolor_flags.define_flags()
-tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+
+def define_flags():
+  """Every config section's flags and EvalConfig's; only when run as a program.
+
+  All sections: the run's training flagfile holds every section's flags.
+  """
+  tfcolor_flags.define_flags()
+  tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -36,15 +42,18 @@ def main(argv):
   except ValueError as error:
     raise app.UsageError(str(error)) from None
   # Imported after the flag checks: TensorFlow takes seconds to load.
-  from tfcolor.evaluation import evaluator  # pylint: disable=g-import-not-at-top
+  # pylint: disable=g-import-not-at-top
+  from tfcolor.evaluation import evaluator
+  from tfcolor.evaluation import plan
   given = [name for name in FLAGS if FLAGS[name].present]
   try:
     report = evaluator.evaluate(FLAGS.model_dir, eval_config,
-                                evaluator.pick_data_overrides(data_config, given))
+                                plan.pick_data_overrides(data_config, given))
   except (ValueError, FileNotFoundError) as error:
     raise app.UsageError(str(error)) from None
   print(evaluator.summary_line(report))
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -12,12 +12,16 @@ SavedModel at one fixed size; --web_demo=DIR writes a static folder that colours
 in the browser with it (tfcolor.studio.web_demo). See docs/deployment.md.
 """
 
-from absl import app, logging
+from absl import app, flags, logging
 
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import export
 
-tfcolor_flags.define_dataclass_flags(export.ExportConfig)
+
+def define_flags():
+  """ExportConfig's flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(export.ExportConfig)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -36,4 +40,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -19,28 +19,25 @@ from absl import app, flags, logging
 
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
+from tfcolor.config import field
 
 FLAGS = flags.FLAGS
 
 
-def _only_fields(cls, *names):
-  """A dataclass holding just the named fields of `cls` (same defaults and help)."""
-  fields = {f.name: f for f in dataclasses.fields(cls)}
-  return dataclasses.make_dataclass(
-      cls.__name__ + "Subset",
-      [(name, fields[name].type, dataclasses.field(default=fields[name].default,
-                                                   metadata=fields[name].metadata))
-       for name in names], frozen=True)
+@dataclasses.dataclass(frozen=True)
+class FidSettings:
+  """This CLI's own settings (each field is also its flag)."""
+
+  save_stats: str = field("", "With one folder argument: write its statistics to this .npz.")
+  json: bool = field(False, 'Print {"fid": ..., "num_real": ..., "num_fake": ...}.')
+  inception_batch_size: int = field(50, "Images per Inception batch.")
 
 
-# --fid_inception is EvalConfig's flag, defined once for this CLI and
-# tfcolor.evaluate / tfcolor.table (so they can share one process); the other
-# EvalConfig flags mean nothing here.
-tfcolor_flags.define_dataclass_flags(_only_fields(config_lib.EvalConfig, "fid_inception"))
-flags.DEFINE_string("save_stats", None,
-                    "With one folder argument: write its statistics to this .npz.")
-flags.DEFINE_bool("json", False, 'Print {"fid": ..., "num_real": ..., "num_fake": ...}.')
-flags.DEFINE_integer("inception_batch_size", 50, "Images per Inception batch.")
+def define_flags():
+  """FidSettings' flags and EvalConfig's --fid_inception; only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig, names=("fid_inception",))
+  tfcolor_flags.define_dataclass_flags(FidSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -89,4 +86,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

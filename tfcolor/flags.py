@@ -1,22 +1,17 @@
-"""absl flags derived from `tfcolor.config`, so each setting is written once.
+"""absl flags derived from settings dataclasses, so each setting is written once.
 
-Every field of the config sections becomes a flag of the same name with the
-field's default, help text and allowed values. CLIs call `define_flags()` at
-import time and `config_from_flags()` in `main`; absl itself rejects unknown
-flags (also inside `--flagfile`), and `config.validate` rejects contradictory
-ones, both before any work starts.
-
-One process has one flag per name. Defining a name again is a no-op when the
-definition is the same setting (same type, default and allowed values; the
-help text may differ, the first one is shown), so several CLIs and config
-sections can share e.g. --model_dir. Any other redefinition raises
-`flags.DuplicateFlagError` naming the flag and both definitions, instead of
-silently giving one tool the other's flag.
+Every field of a settings dataclass (the config sections of
+`tfcolor/config.py`, or a tool's own, e.g. `serving.export.ExportConfig`)
+becomes a flag of the same name with the field's default, help text and
+allowed values. A CLI defines its flags only when run as a program (in its
+`if __name__ == "__main__":` block, as vit_jax does), so importing any module
+claims no flag name, and reads them back with `dataclass_from_flags` or
+`config_from_flags` in `main`. absl rejects unknown flags (also inside
+`--flagfile`), `config.validate` contradictory ones, before any work starts.
 """
 
 import dataclasses
 import typing
-import weakref
 
 from absl import flags
 
@@ -24,18 +19,19 @@ from tfcolor import config as config_lib
 
 FLAGS = flags.FLAGS
 
-# Flag object -> "module.Class.field" that defined it, for error messages
-# (absl records every flag defined here as defined by this module).
-_DEFINED_BY = weakref.WeakKeyDictionary()
-
 
 def _element_type(field_type):
   args = typing.get_args(field_type)
   return args[0] if args else str
 
 
-def _define_new(field, flag_values):
+def _define(field, flag_values, owner):
   name, default = field.name, field.default
+  if name in flag_values:
+    raise flags.DuplicateFlagError(
+        f"--{name} of {owner.__module__}.{owner.__qualname__} is already defined "
+        f"(by {flag_values.find_module_defining_flag(name, 'an unknown module')}); "
+        "a program has one flag per setting")
   help_text = field.metadata.get("help", name)
   choices = field.metadata.get("choices")
   if choices is not None:
@@ -52,48 +48,17 @@ def _define_new(field, flag_values):
     flags.DEFINE_list(name, [str(v) for v in default], help_text, flag_values=flag_values)
   else:
     raise TypeError(f"config field {name} has unsupported type {field.type}")
-  return flag_values[name]
 
 
-def _setting(flag):
-  """What makes two definitions the same setting: type, default, choices."""
-  return (flag.flag_type(), flag.default, getattr(flag.parser, "enum_values", None))
+def define_dataclass_flags(cls, flag_values=FLAGS, names=None):
+  """Defines one flag per field of a settings dataclass (or only `names`).
 
-
-def _describe(flag, defined_by):
-  flag_type, default, choices = _setting(flag)
-  choices = f" of {list(choices)}" if choices is not None else ""
-  return f"{defined_by} as {flag_type}{choices}, default {default!r} ({flag.help!r})"
-
-
-def _define(field, flag_values, owner):
-  """Defines `field`'s flag, shares an identical one, or raises on a clash."""
-  defined_by = f"{owner.__module__}.{owner.__qualname__}.{field.name}"
-  if field.name not in flag_values:
-    _DEFINED_BY[_define_new(field, flag_values)] = defined_by
-    return
-  existing = flag_values[field.name]
-  wanted = _define_new(field, flags.FlagValues())
-  if _setting(existing) == _setting(wanted):
-    return
-  first = _DEFINED_BY.get(existing) or (
-      f"module {flag_values.find_module_defining_flag(field.name, 'unknown')}")
-  raise flags.DuplicateFlagError(
-      f"--{field.name} is defined twice, differently: first by "
-      f"{_describe(existing, first)}, then by {_describe(wanted, defined_by)}. "
-      "A process has one flag per name: rename one of them, or make them the same "
-      "setting (type, default and choices; the help text may differ).")
-
-
-def define_dataclass_flags(cls, flag_values=FLAGS):
-  """Defines one flag per field of a config dataclass.
-
-  Idempotent, and a flag of the same name, type, default and choices (from
-  another dataclass or module) is shared; a different one raises
-  `flags.DuplicateFlagError` naming both definitions.
+  Raises flags.DuplicateFlagError naming the field if a flag of that name
+  exists already.
   """
   for field in dataclasses.fields(cls):
-    _define(field, flag_values, cls)
+    if names is None or field.name in names:
+      _define(field, flag_values, cls)
 
 
 def dataclass_from_flags(cls, flag_values=FLAGS):
@@ -102,10 +67,7 @@ def dataclass_from_flags(cls, flag_values=FLAGS):
 
 
 def define_flags(sections=tuple(config_lib.SECTIONS), flag_values=FLAGS):
-  """Defines the flags of the named experiment config sections (idempotent).
-
-  Raises flags.DuplicateFlagError if a name is already a different flag.
-  """
+  """Defines the flags of the named experiment config sections."""
   for section in sections:
     define_dataclass_flags(config_lib.SECTIONS[section], flag_values)
 

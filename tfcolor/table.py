@@ -22,9 +22,13 @@ from tfcolor.evaluation import table
 
 FLAGS = flags.FLAGS
 
-tfcolor_flags.define_dataclass_flags(table.TableConfig)
-tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
-tfcolor_flags.define_flags(sections=("data",))
+
+def define_flags():
+  """TableConfig's, EvalConfig's and DataConfig's flags; only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(table.TableConfig)
+  tfcolor_flags.define_dataclass_flags(config_lib.EvalConfig)
+  tfcolor_flags.define_flags(sections=("data",))
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -35,14 +39,15 @@ def main(argv):
     eval_config = tfcolor_flags.dataclass_from_flags(config_lib.EvalConfig)
     data_config = tfcolor_flags.dataclass_from_flags(config_lib.DataConfig)
     # Imported after the flag checks: TensorFlow takes seconds to load.
-    from tfcolor.evaluation import evaluator  # pylint: disable=g-import-not-at-top
+    from tfcolor.evaluation import plan  # pylint: disable=g-import-not-at-top
     given = [name for name in FLAGS if FLAGS[name].present]
     text = table.write_table(table_config, eval_config,
-                             evaluator.pick_data_overrides(data_config, given))
+                             plan.pick_data_overrides(data_config, given))
   except (ValueError, FileNotFoundError) as error:
     raise app.UsageError(str(error)) from None
   print(text, end="")
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -21,12 +21,17 @@ import sys
 os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
 from absl import logging
 
 from tfcolor import flags as tfcolor_flags
 from tfcolor.training import preflight
 
-tfcolor_flags.define_flags()
+
+def define_flags():
+  """Every config section's flags; called only when run as a program."""
+  tfcolor_flags.define_flags()
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -47,4 +52,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

@@ -78,3 +78,27 @@ def encode_png(image):
 def save_png(path, image):
   """Writes a uint8 image as PNG, atomically."""
   io_utils.atomic_write_bytes(path, encode_png(image))
+
+
+SAMPLE_GRID_COLUMNS = ("line art", "hints", "output", "ground truth")
+
+
+def sample_grid(lineart, hints, output, image, min_tile_size=128):
+  """uint8 grid, one row per example: line art | hints | output | ground truth.
+
+  Arguments are batches (B, H, W, C) in the model's value ranges. Tiles
+  smaller than `min_tile_size` are enlarged by an integer factor (nearest
+  neighbour, so pixels stay sharp) to be easy to look at.
+  """
+  scale = max(1, -(-min_tile_size // max(1, min(image.shape[1:3]))))
+
+  def enlarge(tile):
+    return np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1)
+
+  rows = []
+  for index in range(len(image)):
+    rows.append([enlarge(to_uint8(lineart[index])),
+                 enlarge(hints_to_uint8(hints[index])),
+                 enlarge(to_uint8(output[index])),
+                 enlarge(to_uint8(image[index]))])
+  return image_grid(rows, column_titles=SAMPLE_GRID_COLUMNS)

@@ -41,32 +41,38 @@ VARIANTS = ("keras", "saved_model", "tflite_none", "tflite_float16",
 
 
 @dataclasses.dataclass(frozen=True)
-class Int8Options:
-  """tflite_int8's settings: the same flags as tfcolor.export's (shared, not clashing)."""
+class DeploymentBenchmarkSettings:
+  """This benchmark's settings (each field is also its flag).
 
+  The int8 settings keep tfcolor.export's names (--representative_data,
+  --representative_examples, --int8_io).
+  """
+
+  size: int = field(512, "Square image side (pixels, multiple of 16).")
+  warmup: int = field(1, "Untimed runs per variant before timing.")
+  repeats: int = field(2, "Timed runs per variant.")
+  variants: tuple[str, ...] = field(VARIANTS, f"Variants to export and time, of {list(VARIANTS)}.")
   representative_data: str = field(
       "", "TFRecord glob(s) to calibrate tflite_int8 on; '' = random inputs.")
+  representative_examples: int = field(
+      2, "Calibration examples for tflite_int8 (each is a float forward pass in "
+      "the converter).")
   int8_io: str = field("float", "I/O of the tflite_int8 model (tfcolor.export "
                        "--int8_io).", ("float", "uint8"))
+  tflite_threads: int = field(
+      0, "LiteRT interpreter threads (0 = os.cpu_count(), like TensorFlow's "
+      "intra-op pool).")
+  work_dir: str = field(
+      "", "Where the exports are written (deleted at the end); '' = a temporary "
+      "folder in $TMPDIR. Default widths need ~3 GB.")
+  json_out: str = field("", "Also write the figures as JSON here.")
 
 
-tfcolor_flags.define_flags(sections=("model",))
-tfcolor_flags.define_dataclass_flags(Int8Options)
-_SIZE = flags.DEFINE_integer("size", 512, "Square image side (pixels, multiple of 16).")
-_WARMUP = flags.DEFINE_integer("warmup", 1, "Untimed runs per variant before timing.")
-_REPEATS = flags.DEFINE_integer("repeats", 2, "Timed runs per variant.")
-_VARIANTS = flags.DEFINE_list("variants", list(VARIANTS),
-                              f"Variants to export and time, of {list(VARIANTS)}.")
-_REPRESENTATIVE_EXAMPLES = flags.DEFINE_integer(
-    "calibration_examples", 2, "Calibration examples for tflite_int8 (each is a "
-    "float forward pass in the converter).")
-_TFLITE_THREADS = flags.DEFINE_integer(
-    "tflite_threads", 0, "LiteRT interpreter threads (0 = os.cpu_count(), like "
-    "TensorFlow's intra-op pool).")
-_WORK_DIR = flags.DEFINE_string(
-    "work_dir", "", "Where the exports are written (deleted at the end); '' = a "
-    "temporary folder in $TMPDIR. Default widths need ~3 GB.")
-_JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures as JSON here.")
+def define_flags():
+  """The model config's flags and this benchmark's; only when run as a program."""
+  tfcolor_flags.define_flags(sections=("model",))
+  tfcolor_flags.define_dataclass_flags(DeploymentBenchmarkSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def _dir_size(path):
@@ -103,7 +109,8 @@ def format_table(results, header):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  unknown = sorted(set(_VARIANTS.value) - set(VARIANTS))
+  settings = tfcolor_flags.dataclass_from_flags(DeploymentBenchmarkSettings)
+  unknown = sorted(set(settings.variants) - set(VARIANTS))
   if unknown:
     raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
   # pylint: disable=import-outside-toplevel
@@ -111,13 +118,12 @@ def main(argv):
   from tfcolor import config as config_lib
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
-  from tfcolor.serving import export, signature, tflite_runner
+  from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
 
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
-  int8_options = tfcolor_flags.dataclass_from_flags(Int8Options)
-  size, warmup, repeats = _SIZE.value, _WARMUP.value, _REPEATS.value
-  threads = _TFLITE_THREADS.value or os.cpu_count()
+  size, warmup, repeats = settings.size, settings.warmup, settings.repeats
+  threads = settings.tflite_threads or os.cpu_count()
   generator = factory.build_generator(model_config)
   lineart, hints = random_inputs(size)
   model_inputs = (tflite_runner.lineart_to_model(lineart),
@@ -132,8 +138,8 @@ def main(argv):
           flush=True)
 
   with tempfile.TemporaryDirectory(prefix="tfcolor_deploy_bench_",
-                                   dir=_WORK_DIR.value or None) as tmp:
-    if "keras" in _VARIANTS.value:
+                                   dir=settings.work_dir or None) as tmp:
+    if "keras" in settings.variants:
       start = time.perf_counter()
       keras_path = os.path.join(tmp, "generator.keras")
       generator.save(keras_path)
@@ -143,36 +149,36 @@ def main(argv):
       timing = common.time_call(keras_fn, lineart, hints, warmup=warmup, repeats=repeats)
       record("keras", timing, os.path.getsize(keras_path) / 1e6, export_s)
       os.remove(keras_path)
-    if "saved_model" in _VARIANTS.value:
+    if "saved_model" in settings.variants:
       start = time.perf_counter()
-      path = export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
+      path = saved_model_export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
       export_s = time.perf_counter() - start
       serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
       timing = common.time_call(lambda: serve(lineart=lineart, hints=hints),
                                 warmup=warmup, repeats=repeats)
       record("saved_model", timing, _dir_size(path) / 1e6, export_s)
       del serve
-    modes = [v[len("tflite_"):] for v in _VARIANTS.value if v.startswith("tflite_")]
+    modes = [v[len("tflite_"):] for v in settings.variants if v.startswith("tflite_")]
     if modes:
       source = os.path.join(tmp, "tflite_source")
       start = time.perf_counter()
-      export.write_tflite_source(generator, size, source)
+      tflite_export.write_tflite_source(generator, size, source)
       source_s = time.perf_counter() - start
     for mode in modes:
       representative = None
       if mode == "int8":
-        if int8_options.representative_data:
-          representative = export.representative_dataset(
-              int8_options.representative_data, size, _REPRESENTATIVE_EXAMPLES.value)
+        if settings.representative_data:
+          representative = tflite_export.representative_dataset(
+              settings.representative_data, size, settings.representative_examples)
         else:
           def representative():
-            for seed in range(_REPRESENTATIVE_EXAMPLES.value):
+            for seed in range(settings.representative_examples):
               example = random_inputs(size, seed=seed + 1)
               yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
                      signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
       start = time.perf_counter()
-      model_bytes = export.convert_tflite_source(
-          source, mode, representative, int8_options.int8_io if mode == "int8" else "float")
+      model_bytes = tflite_export.convert_tflite_source(
+          source, mode, representative, settings.int8_io if mode == "int8" else "float")
       export_s = source_s + time.perf_counter() - start
       colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes,
                                                 num_threads=threads)
@@ -187,8 +193,8 @@ def main(argv):
             f"warm-up {warmup}, median of {repeats}, TFLite threads {threads}, "
             f"{os.cpu_count()} CPUs")
   print(format_table(results, header))
-  if _JSON_OUT.value:
-    with open(_JSON_OUT.value, "w", encoding="utf-8") as f:
+  if settings.json_out:
+    with open(settings.json_out, "w", encoding="utf-8") as f:
       json.dump({"size": size, "warmup": warmup, "repeats": repeats,
                  "tflite_threads": threads, "model": config_lib.to_dict(
                      config_lib.ExperimentConfig(model=model_config))["model"],
@@ -196,4 +202,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)

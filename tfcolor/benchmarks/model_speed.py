@@ -9,12 +9,14 @@ peak GFLOP/s measured right after each timing in the same process. VGG
 weights are random (nothing is downloaded); speed does not depend on them.
 """
 
+import dataclasses
 import os
 
 from absl import app, flags, logging
 import tensorflow as tf
 
 from tfcolor import config as config_lib
+from tfcolor import flags as tfcolor_flags
 from tfcolor import flops as flops_lib
 from tfcolor import io_utils
 from tfcolor.benchmarks import common
@@ -23,16 +25,20 @@ from tfcolor.models import factory
 FLAGS = flags.FLAGS
 
 
-def define_flags():
-  """Defines the flags; called only when run as a program.
+@dataclasses.dataclass(frozen=True)
+class ModelSpeedSettings:
+  """This benchmark's settings (each field is also its flag)."""
 
-  So importing `benchmark_generator` claims no flag names (--repeats, --json_out
-  are other benchmarks' flags too).
-  """
-  flags.DEFINE_list("sizes", ["256", "512"], "Square input sides (multiples of 16).")
-  flags.DEFINE_integer("repeats", 5, "Timed calls per size (after 1 warm-up).")
-  flags.DEFINE_enum("mid_block", "csa", list(config_lib.GENERATORS), "Generator variant.")
-  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+  sizes: tuple[int, ...] = config_lib.field((256, 512), "Square input sides (multiples of 16).")
+  repeats: int = config_lib.field(5, "Timed calls per size (after 1 warm-up).")
+  mid_block: str = config_lib.field("csa", "Generator variant.", config_lib.GENERATORS)
+  json_out: str = config_lib.field("", "Also write the figures here as JSON.")
+
+
+def define_flags():
+  """ModelSpeedSettings' flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(ModelSpeedSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def benchmark_generator(model_config, sizes, repeats=5):
@@ -60,9 +66,11 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   sizes = [int(size) for size in FLAGS.sizes]
-  bad = [size for size in sizes if size <= 0 or size % 16]
-  if bad:
-    raise app.UsageError(f"--sizes must be positive multiples of 16, got {bad}")
+  try:
+    for size in sizes:
+      config_lib.check_size("--sizes", size)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
   model_config = config_lib.ModelConfig(generator=FLAGS.mid_block, vgg_weights="none")
   rows = benchmark_generator(model_config, sizes, FLAGS.repeats)
   print(f"generator ({FLAGS.mid_block}, default widths), batch 1, float32, "

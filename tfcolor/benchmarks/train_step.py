@@ -27,23 +27,27 @@ from tfcolor import flags as tfcolor_flags
 from tfcolor import flops as flops_lib
 from tfcolor import io_utils
 from tfcolor.benchmarks import common
-from tfcolor.training import loop
+from tfcolor.training import gan_builder
 
 FLAGS = flags.FLAGS
 
 
-def define_flags():
-  """Defines the flags; called only when run as a program.
+@dataclasses.dataclass(frozen=True)
+class TrainStepSettings:
+  """This benchmark's settings (each field is also its flag)."""
 
-  So importing `benchmark_iteration` claims no flag names (--size,
-  --batch_size, --repeats are other tools' flags too).
-  """
-  flags.DEFINE_integer("size", 256, "Crop side for the default-width run.")
-  flags.DEFINE_integer("batch_size", 2, "Batch of the default-width run.")
-  flags.DEFINE_integer("repeats", 3, "Timed iterations (after 1 warm-up).")
-  flags.DEFINE_string("demo_flagfile", "configs/demo.cfg",
-                      "Flagfile of the second run ('' = skip).")
-  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+  size: int = config_lib.field(256, "Crop side for the default-width run.")
+  batch_size: int = config_lib.field(2, "Batch of the default-width run.")
+  repeats: int = config_lib.field(3, "Timed iterations (after 1 warm-up).")
+  demo_flagfile: str = config_lib.field("configs/demo.cfg",
+                                        "Flagfile of the second run ('' = skip).")
+  json_out: str = config_lib.field("", "Also write the figures here as JSON.")
+
+
+def define_flags():
+  """TrainStepSettings' flags; called only when run as a program."""
+  tfcolor_flags.define_dataclass_flags(TrainStepSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def _batch_spec(batch_size, size):
@@ -67,7 +71,7 @@ def _forward_flops(gan, batch_size, size):
 
 def benchmark_iteration(config, batch_size, size, repeats):
   """Figures of one training iteration of `config`'s networks."""
-  gan = loop.build_gan(config, batch_size)
+  gan = gan_builder.build_gan(config, batch_size)
   step = tf.function(gan.train_step, jit_compile=config.train.jit_compile)
   concrete = step.get_concrete_function(_batch_spec(batch_size, size))
   total_flops = (flops_lib.graph_flops(concrete.graph)
@@ -96,8 +100,10 @@ def _demo_config(flagfile):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  if FLAGS.size <= 0 or FLAGS.size % 16:
-    raise app.UsageError(f"--size must be a positive multiple of 16, got {FLAGS.size}")
+  try:
+    config_lib.check_size("--size", FLAGS.size)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
   runs = []
   paper = config_lib.ExperimentConfig(
       model=config_lib.ModelConfig(vgg_weights="none"))

@@ -9,7 +9,7 @@ import importlib
 _EXPORTS = {
     "make_train_dataset": "tfcolor.data.input_pipeline",
     "make_eval_dataset": "tfcolor.data.input_pipeline",
-    "resolve_files": "tfcolor.data.input_pipeline",
+    "resolve_files": "tfcolor.data.files",
     "count_dropped_records": "tfcolor.data.input_pipeline",
     "sample_hints": "tfcolor.data.hints",
     "sample_hint_patches": "tfcolor.data.hints",

@@ -22,18 +22,17 @@ def _hints_over_lineart(lineart, hints):
   return np.where(mask, visualize.to_uint8(hints[..., :3]), picture)
 
 
-def render_preview(data_config, num_examples=8, seed=0, flag_name="--train_data"):
+def render_preview(data_config, num_examples=8, seed=0):
   """The preview grid as a uint8 RGB array (see the module docstring).
 
   Args:
     data_config: DataConfig; `train_data` names the records shown.
     num_examples: rows.
     seed: seed of the training pipeline (crops, flips, kinds, hints).
-    flag_name: the flag that gave `train_data`, named in errors.
   """
   if num_examples < 1:
     raise ValueError(f"--num_examples must be >= 1, got {num_examples}")
-  dataset = input_pipeline.make_preview_dataset(data_config, seed, flag_name)
+  dataset = input_pipeline.make_preview_dataset(data_config, seed)
   examples = [{name: value.numpy() for name, value in example.items()}
               for example in dataset.take(num_examples)]
   kinds = list(data_config.lineart_kinds)
@@ -56,9 +55,8 @@ def render_preview(data_config, num_examples=8, seed=0, flag_name="--train_data"
   return visualize.image_grid(rows, column_titles=titles)
 
 
-def write_preview(data_config, output_path, num_examples=8, seed=0,
-                  flag_name="--train_data"):
+def write_preview(data_config, output_path, num_examples=8, seed=0):
   """Renders the preview and writes it as a PNG (atomically); returns the grid."""
-  grid = render_preview(data_config, num_examples, seed, flag_name)
+  grid = render_preview(data_config, num_examples, seed)
   visualize.save_png(output_path, grid)
   return grid

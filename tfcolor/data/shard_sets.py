@@ -23,7 +23,7 @@ def shard_set(path):
   return os.path.dirname(path), match["split"], int(match["count"])
 
 
-def check_single_set(files, flag_name):
+def check_single_set(files, setting):
   """Raises ValueError when `files` hold shards of two sets of one split in one folder.
 
   Names the folder, the split and each set's `-of-` count with its file count.
@@ -39,7 +39,7 @@ def check_single_set(files, flag_name):
       described = " and ".join(f"{split}-*-of-{count:05d}.tfrecord ({files_} files)"
                                for count, files_ in sorted(sets.items()))
       raise ValueError(
-          f"{flag_name} matches shards of {len(sets)} builds of split {split!r} in "
+          f"{setting} matches shards of {len(sets)} builds of split {split!r} in "
           f"{folder or '.'}: {described}; every example would be read more than once. "
           "Rebuild into this folder (the builder replaces the set it supersedes), "
           "delete the old set, or narrow the glob.")

@@ -60,10 +60,12 @@ def evaluate_or_reuse(model_dir, eval_config, data_overrides=None, reevaluate=Fa
   called when the run is evaluated.
   """
   # TensorFlow loads here, not when the CLI defines its flags.
-  from tfcolor.evaluation import evaluator  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel
+  from tfcolor.evaluation import evaluator
+  from tfcolor.evaluation import plan as plan_lib
   if not reevaluate:
-    plan = evaluator.plan_evaluation(model_dir, eval_config, data_overrides, keras_weights)
-    report = evaluator.reusable_report(plan)
+    plan = plan_lib.plan_evaluation(model_dir, eval_config, data_overrides, keras_weights)
+    report = plan_lib.reusable_report(plan)
     if report is not None:
       logging.info("%s: reusing %s", model_dir, plan.report_path)
       return report

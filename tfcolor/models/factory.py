@@ -11,6 +11,7 @@ The Table 1 baselines (pix2pixhd, ci2018) have no hint encoder: they ignore
 `vgg` and never build one.
 """
 
+from tfcolor import config as config_lib
 from tfcolor.models.ci2018 import Ci2018Generator
 from tfcolor.models.ci2018_critic import Ci2018Critic
 from tfcolor.models.discriminator import MultiScaleDiscriminator
@@ -57,7 +58,7 @@ def build_generator(model_config, vgg=None):
         filters=model_config.ci2018_filters,
         blocks=model_config.ci2018_blocks,
         name="generator")
-  raise ValueError(f"--generator={kind!r} is not one of csa, resnet, pix2pixhd, ci2018")
+  raise ValueError(f"--generator={kind!r} is not one of {config_lib.GENERATORS}")
 
 
 def build_discriminator(model_config):
@@ -77,7 +78,7 @@ def build_discriminator(model_config):
   if kind == "ci2018_critic":
     return Ci2018Critic(load_local_features(model_config.local_features),
                         filters=model_config.ci2018_filters, name="discriminator")
-  raise ValueError(f"--discriminator={kind!r} is not one of patchgan, ci2018_critic")
+  raise ValueError(f"--discriminator={kind!r} is not one of {config_lib.DISCRIMINATORS}")
 
 
 def build_perceptual(vgg):

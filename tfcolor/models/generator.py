@@ -3,8 +3,7 @@
 import keras
 
 from tfcolor.models.csa_block import CSABlock
-from tfcolor.models.generator_inputs import (  # SIZE_MULTIPLE: serving imports it here
-    SIZE_MULTIPLE, check_generator_inputs as _check_inputs)
+from tfcolor.models.generator_inputs import check_generator_inputs as _check_inputs
 from tfcolor.models.instance_norm import instance_norm
 from tfcolor.models.reflection_padding import ReflectionPadding2D
 from tfcolor.models.resnet_block import ResnetBlock

@@ -1,10 +1,13 @@
 """The input contract every colorization generator checks (csa, resnet, pix2pixhd, ci2018).
 
 The trainer, export and evaluation call every generator the same way, so the
-checks live in one place and every generator fails with the same message.
+checks (and `make_colorize_fn`) live in one place and every generator fails
+with the same message.
 """
 
-SIZE_MULTIPLE = 16  # four stride-2 downsamplings
+import tensorflow as tf
+
+from tfcolor.config import SIZE_MULTIPLE
 
 
 def check_generator_inputs(inputs):
@@ -22,3 +25,17 @@ def check_generator_inputs(inputs):
       if size is not None and size % SIZE_MULTIPLE:
         raise ValueError(f"generator input '{key}' has shape {shape}: height and "
                          f"width must be multiples of {SIZE_MULTIPLE}")
+
+
+def make_colorize_fn(generator):
+  """A tf.function: model-range line art and hints -> float32 image, inference mode.
+
+  The one way the trainer's sample grids and evaluation colour a batch.
+  """
+
+  @tf.function(reduce_retracing=True)
+  def colorize(lineart, hints):
+    return tf.cast(generator({"lineart": lineart, "hints": hints}, training=False),
+                   tf.float32)
+
+  return colorize

@@ -17,7 +17,7 @@ Signatures (`SIGNATURES`):
 
 import tensorflow as tf
 
-from tfcolor.models.generator import SIZE_MULTIPLE
+from tfcolor.config import SIZE_MULTIPLE
 
 SERVING_SIGNATURE = "serving_default"
 FLOAT_SIGNATURE = "colorize_float"

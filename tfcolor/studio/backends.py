@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from tfcolor.models.generator import SIZE_MULTIPLE
+from tfcolor.config import SIZE_MULTIPLE
 from tfcolor.serving import colorize_files
 
 KIND_MODEL_DIR, KIND_SAVED_MODEL, KIND_TFLITE = "model_dir", "saved_model", "tflite"

@@ -1,10 +1,13 @@
-"""Training: the GAN's train_step, strategies, checkpoints, summaries and the loop.
+"""Training: the losses, the GAN's train_step, strategies, checkpoints, progress, the loop.
 
+  losses.py         adversarial, feature matching and perceptual losses
   gan.py            ColorizationGAN (keras.Model) and its train_step
   distribution.py   tf.distribute strategy from --strategy, batch split, chief
-  checkpointing.py  CheckpointManager wrapper, config.json, resume checks
-  summaries.py      TensorBoard scalars/images, sample grids, log lines
+  checkpointing.py  CheckpointManager wrapper, resume checks
+  progress.py       TensorBoard scalars/images, log lines, metric averages
   preemption.py     SIGTERM / Ctrl+C -> save and stop
   preflight.py      fast flag checks before TensorFlow loads
+  gan_builder.py    the GAN and its optimizers from an ExperimentConfig
+  nan_guard.py      stop on a NaN or infinite loss, without saving
   loop.py           Trainer and train(config), the library entry point
 """

@@ -26,10 +26,8 @@ import tensorflow as tf
 
 from tfcolor import checkpoint_recovery
 from tfcolor import config as config_lib
-from tfcolor import io_utils
+from tfcolor import run_folder
 
-CONFIG_FILE = "config.json"
-CHECKPOINT_DIR = "checkpoints"
 # ModelConfig fields that do not change the variables a checkpoint holds: the
 # VGG weights are stored in the checkpoint, so where they first came from
 # does not matter on resume.
@@ -62,25 +60,18 @@ def architecture_differences(saved_config, config):
 
 def check_resumable(model_dir, config):
   """Raises ValueError naming the flags whose architecture differs from the run's."""
-  path = os.path.join(model_dir, CONFIG_FILE)
+  path = run_folder.config_path(model_dir)
   if not tf.io.gfile.exists(path):
     logging.warning("%s has checkpoints but no %s; resuming without checking the "
-                    "architecture", model_dir, CONFIG_FILE)
+                    "architecture", model_dir, run_folder.CONFIG_FILE)
     return
-  with tf.io.gfile.GFile(path) as f:
-    saved = json.load(f)
+  saved = run_folder.read_config_values(model_dir)
   differences = architecture_differences(saved, config)
   if differences:
     raise ValueError(
         f"--model_dir={model_dir} holds checkpoints of a different architecture "
         f"({path}): " + "; ".join(differences) +
         ". Use a new --model_dir, or the saved flags to resume.")
-
-
-def write_config(model_dir, config):
-  """Writes model_dir/config.json atomically (a crash leaves the old one)."""
-  io_utils.atomic_write_json(os.path.join(model_dir, CONFIG_FILE),
-                             config_lib.to_dict(config))
 
 
 class Checkpointer:
@@ -98,7 +89,7 @@ class Checkpointer:
   def __init__(self, model_dir, keep, is_chief=True, task_name="chief", **trackables):
     self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     self.checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
-    self.directory = os.path.join(model_dir, CHECKPOINT_DIR)
+    self.directory = run_folder.checkpoint_dir(model_dir)
     self._is_chief = is_chief
     self._write_directory = (self.directory if is_chief else
                              os.path.join(model_dir, f".tmp_checkpoints_{task_name}"))

@@ -23,7 +23,7 @@ replicas (`METRIC_REDUCTION`) to get the global-batch mean.
 import keras
 import tensorflow as tf
 
-from tfcolor import losses
+from tfcolor.training import losses
 
 # Metrics returned by `train_step`, in a fixed order. Per replica each is the
 # replica's share of the global-batch mean: SUM over replicas gives the mean.

@@ -24,18 +24,17 @@ import tensorflow as tf
 
 from tfcolor import config as config_lib
 from tfcolor import data as tfcolor_data
+from tfcolor import run_folder
 from tfcolor import visualize
-from tfcolor.models import factory
+from tfcolor.models.generator_inputs import make_colorize_fn
 from tfcolor.training import checkpointing
 from tfcolor.training import distribution
+from tfcolor.training import gan_builder
 from tfcolor.training import gan as gan_lib
+from tfcolor.training import nan_guard
 from tfcolor.training import preemption
 from tfcolor.training import preflight
-from tfcolor.training import summaries as summaries_lib
-
-
-class NonFiniteLossError(FloatingPointError):
-  """A loss became NaN or infinite; no checkpoint was written for that step."""
+from tfcolor.training import progress
 
 
 @dataclasses.dataclass
@@ -47,59 +46,6 @@ class TrainResult:
   preempted: bool
   final_grid: Optional[str]
   metrics: dict
-
-
-def check_finite(step, metrics, last_checkpoint=None):
-  """Raises NonFiniteLossError naming the step and every non-finite loss term."""
-  bad = {name: metrics[name] for name in gan_lib.LOSS_TERMS
-         if name in metrics and not np.isfinite(metrics[name])}
-  if bad:
-    terms = ", ".join(f"{name}={value}" for name, value in bad.items())
-    kept = (f"the last good checkpoint {last_checkpoint} is kept" if last_checkpoint
-            else "no checkpoint was written")
-    raise NonFiniteLossError(
-        f"Non-finite loss at step {step}: {terms}; stopped without saving ({kept}). "
-        "Try a lower --learning_rate, or --mixed_precision=none.")
-
-
-def _make_optimizer(train_config):
-  optimizer = keras.optimizers.Adam(learning_rate=train_config.learning_rate,
-                                    beta_1=train_config.beta_1,
-                                    beta_2=train_config.beta_2)
-  if train_config.mixed_precision == "mixed_float16":
-    optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-  return optimizer
-
-
-def build_gan(config, global_batch_size):
-  """Builds the GAN and both optimizers (call inside `strategy.scope()`).
-
-  The Keras dtype policy of `--mixed_precision` is set while the networks are
-  built and restored afterwards (layers keep the policy they were built with).
-  """
-  model_config = config.model
-  previous_policy = keras.mixed_precision.global_policy()
-  if config.train.mixed_precision != "none":
-    keras.mixed_precision.set_global_policy(config.train.mixed_precision)
-  try:
-    vgg = factory.build_vgg19(model_config.vgg_weights)
-    generator = factory.build_generator(model_config, vgg)
-    discriminator = factory.build_discriminator(model_config)
-    perceptual = factory.build_perceptual(vgg)
-    size = config.data.crop_size
-    if not discriminator.built:
-      discriminator(tf.zeros((1, size, size, 4)))
-    if not generator.built:
-      generator({"lineart": tf.zeros((1, size, size, 1)),
-                 "hints": tf.zeros((1, size, size, 4))})
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
-  gan = gan_lib.ColorizationGAN(generator, discriminator, perceptual)
-  gan.compile(g_optimizer=_make_optimizer(config.train),
-              d_optimizer=_make_optimizer(config.train),
-              loss_config=config.loss, global_batch_size=global_batch_size)
-  gan.build_optimizers()
-  return gan
 
 
 def _count(variables):
@@ -133,7 +79,7 @@ class Trainer:
 
     keras.utils.set_random_seed(train_config.seed)
     with self.strategy.scope():
-      self.gan = build_gan(config, train_config.global_batch_size)
+      self.gan = gan_builder.build_gan(config, train_config.global_batch_size)
     self.checkpointer = checkpointing.Checkpointer(
         self.model_dir, train_config.keep_checkpoints, is_chief=self.is_chief,
         task_name=distribution.task_name(self.strategy),
@@ -160,7 +106,7 @@ class Trainer:
       checkpointing.check_resumable(self.model_dir, self.config)
     step = self.checkpointer.restore_latest()
     if self.is_chief:
-      checkpointing.write_config(self.model_dir, self.config)
+      run_folder.write_config(self.model_dir, self.config)
     return step
 
   def _make_distributed_dataset(self, seed):
@@ -210,14 +156,7 @@ class Trainer:
   def colorize(self, batch):
     """Generator output (B, H, W, 3) float32 numpy for a batch dict."""
     if self._predict_fn is None:
-      generator = self.gan.generator
-
-      @tf.function(reduce_retracing=True)
-      def predict(lineart, hints):
-        return tf.cast(generator({"lineart": lineart, "hints": hints},
-                                 training=False), tf.float32)
-
-      self._predict_fn = predict
+      self._predict_fn = make_colorize_fn(self.gan.generator)
     return self._predict_fn(batch["lineart"], batch["hints"]).numpy()
 
   def write_samples(self, step, summaries=None, final=False):
@@ -225,9 +164,9 @@ class Trainer:
     if not self.is_chief:
       return None
     batch = self.sample_batch()
-    grid = summaries_lib.sample_grid(batch["lineart"].numpy(), batch["hints"].numpy(),
-                                     self.colorize(batch), batch["image"].numpy())
-    path = summaries_lib.sample_path(self.model_dir, None if final else step)
+    grid = visualize.sample_grid(batch["lineart"].numpy(), batch["hints"].numpy(),
+                                 self.colorize(batch), batch["image"].numpy())
+    path = run_folder.sample_path(self.model_dir, None if final else step)
     visualize.save_png(path, grid)
     if summaries is not None:
       summaries.image(step, "samples", grid)
@@ -239,7 +178,7 @@ class Trainer:
     total_steps = train_config.train_steps
     with preemption.StopRequest() as stop_request:
       start_step = self.restore()
-      summaries = summaries_lib.Summaries(self.model_dir, enabled=self.is_chief)
+      summaries = progress.Summaries(self.model_dir, enabled=self.is_chief)
       try:
         step, preempted, metrics = self._train_steps(
             start_step, total_steps, stop_request, summaries)
@@ -271,7 +210,7 @@ class Trainer:
     # A resumed run draws a fresh data order instead of replaying the first batches.
     iterator = iter(self._make_distributed_dataset(train_config.seed + start_step))
     step_fn = self._step_fn = self._step_fn or self._make_step_fn()
-    averager = summaries_lib.MetricAverager()
+    averager = progress.MetricAverager()
     interval_start, interval_steps = time.perf_counter(), 0
     first_step_seconds = 0.0
     learning_rate = float(keras.ops.convert_to_numpy(self.gan.g_optimizer.learning_rate))
@@ -281,7 +220,7 @@ class Trainer:
       interval_steps += 1
       metrics = dict(zip(gan_lib.metric_names(self.config.loss), values[:-1].tolist()))
       if not np.all(np.isfinite(values)):
-        check_finite(step, metrics, self.checkpointer.latest())
+        nan_guard.check_finite(step, metrics, self.checkpointer.latest())
       averager.add(metrics)
       # Multi-worker: stop only when all workers know (the summed flag), so
       # the collective save happens at the same step everywhere.
@@ -298,7 +237,7 @@ class Trainer:
                             else 1.0 / max(first_step_seconds, 1e-9))
         images_per_second = steps_per_second * train_config.global_batch_size
         averages = averager.result_and_reset()
-        logging.info(summaries_lib.format_log_line(
+        logging.info(progress.format_log_line(
             step, total_steps, averages, images_per_second,
             (total_steps - step) / steps_per_second))
         summaries.scalars(step, {n: averages[n] for n in gan_lib.loss_terms(self.config.loss)},

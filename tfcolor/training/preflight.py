@@ -4,27 +4,8 @@ Kept free of TensorFlow imports for local paths, so `python -m tfcolor.train`
 reports a missing flag or an empty glob in about a second.
 """
 
-import glob
-
 from tfcolor import config as config_lib
-
-
-def _matches(pattern):
-  if "://" in pattern:  # gs://, hdfs://, ...: only TensorFlow can list these.
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    return tf.io.gfile.glob(pattern)
-  return glob.glob(pattern)
-
-
-def check_globs(value, flag_name):
-  """Raises ValueError naming the flag and pattern when a glob matches nothing."""
-  patterns = [p.strip() for p in value.split(",") if p.strip()]
-  if not patterns:
-    raise ValueError(f"--{flag_name} is required (a glob of TFRecord files)")
-  for pattern in patterns:
-    if not _matches(pattern):
-      raise ValueError(f"--{flag_name}: the pattern {pattern!r} matches no files "
-                       "(paths are relative to the working directory)")
+from tfcolor.data.files import resolve_files
 
 
 def check_runnable(config):
@@ -32,7 +13,7 @@ def check_runnable(config):
   config_lib.validate(config)
   if not config.train.model_dir:
     raise ValueError("--model_dir is required (checkpoints, logs and samples go there)")
-  check_globs(config.data.train_data, "train_data")
+  resolve_files(config.data.train_data, "--train_data")
   if config.data.eval_data:
-    check_globs(config.data.eval_data, "eval_data")
+    resolve_files(config.data.eval_data, "--eval_data")
   return config

@@ -12,7 +12,7 @@ import fastapi
 import numpy as np
 from PIL import Image
 
-from tfcolor.models.generator import SIZE_MULTIPLE
+from tfcolor.config import SIZE_MULTIPLE
 from tfcolor.serving import page_scaling
 from tfcolor.studio import uploads
 from tfcolor.studio.routes import common

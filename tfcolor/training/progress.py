@@ -1,45 +1,14 @@
-"""What a run shows people: TensorBoard scalars and images, sample PNGs, log lines.
+"""How a run reports progress: TensorBoard scalars and images, log lines.
 
 TensorBoard events go to `model_dir/train/` (only the chief writes; other
-workers get a no-op writer). Sample grids go to `model_dir/samples/`.
+workers get a no-op writer). Sample grids (`visualize.sample_grid`) go to
+`model_dir/samples/` (`run_folder.sample_path`).
 """
 
 import os
 
 import numpy as np
 import tensorflow as tf
-
-from tfcolor import visualize
-
-GRID_COLUMNS = ("line art", "hints", "output", "ground truth")
-SAMPLES_DIR = "samples"
-
-
-def sample_grid(lineart, hints, output, image, min_tile_size=128):
-  """uint8 grid, one row per example: line art | hints | output | ground truth.
-
-  Arguments are batches (B, H, W, C) in the model's value ranges. Tiles
-  smaller than `min_tile_size` are enlarged by an integer factor (nearest
-  neighbour, so pixels stay sharp) to be easy to look at.
-  """
-  scale = max(1, -(-min_tile_size // max(1, min(image.shape[1:3]))))
-
-  def enlarge(tile):
-    return np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1)
-
-  rows = []
-  for index in range(len(image)):
-    rows.append([enlarge(visualize.to_uint8(lineart[index])),
-                 enlarge(visualize.hints_to_uint8(hints[index])),
-                 enlarge(visualize.to_uint8(output[index])),
-                 enlarge(visualize.to_uint8(image[index]))])
-  return visualize.image_grid(rows, column_titles=GRID_COLUMNS)
-
-
-def sample_path(model_dir, step=None):
-  """model_dir/samples/step_000123.png, or final.png when step is None."""
-  name = "final.png" if step is None else f"step_{step:06d}.png"
-  return os.path.join(model_dir, SAMPLES_DIR, name)
 
 
 def format_duration(seconds):
