@@ -1,28 +1,28 @@
 r"""Builds sharded TFRecords (image + line art kinds) from a folder of illustrations.
 
   python -m data_tools.build_tfrecords --input_dir=DIR --output_dir=OUT \
-      --extractors=xdog --num_shards=8
+      --extractors=xdog --num_shards=8 [--runner=DataflowRunner --project=... ...]
 
-Worker processes (one per core by default) decode, orient, resize and filter
-each image, encode it, and run the CPU extractors (XDoG). Neural extractors
-(sketchKeras, Sketch Simplification) run in the main process on batches, so
-TensorFlow and their weights load once. The main process writes each shard
-under a temporary name, renames it when complete and leaves a done marker, so a
-killed run resumes where it stopped. `OUT/report.json` lists counts, every
+By default an Apache Beam pipeline (data_tools/beam_build.py) on this machine,
+one worker process per core; flags that are not the builder's go to Beam as
+pipeline options (Dataflow, Flink, Spark). `--runner=local` runs the builder's
+own process pool instead, which resumes a killed run shard by shard. Both call
+the per-image steps of image_steps.py. `OUT/report.json` lists counts, every
 skipped file with its reason, and the settings. Details: docs/data.md.
 """
 
 import collections
 import concurrent.futures
 import dataclasses
+import json
 import multiprocessing
 import os
 import time
 from typing import Tuple
 
-import numpy as np
 from absl import app, flags, logging
 
+from data_tools import image_steps
 from data_tools import images as images_lib
 from data_tools import shards as shards_lib
 from data_tools.extractors import CONFIGS, KINDS, create_extractor
@@ -30,8 +30,10 @@ from data_tools.extractors import configs as extractor_configs_lib
 from tfcolor import flags as flags_lib
 from tfcolor import io_utils
 from tfcolor.config import field
+from tfcolor.data import shard_sets
 
 REPORT_NAME = "report.json"
+LOCAL_RUNNER = "local"  # --runner: the builder's own process pool, not Beam.
 _FORMAT_VERSION = 1  # Bump when the record content changes for the same settings.
 _PROGRESS_SECONDS = 5.0
 
@@ -71,13 +73,18 @@ class BuildConfig:
       0, "Worker processes (0 = one per CPU core; 1 = all in the main process).")
   extract_chunk_size: int = field(
       32, "Images handed at once to each main-process (neural) extractor.")
+  runner: str = field(
+      "", "'' = Apache Beam on this machine (DirectRunner, --num_workers processes); "
+      "'local' = the builder's own process pool (resumes shard by shard); or a Beam "
+      "runner (DataflowRunner, FlinkRunner, SparkRunner, ...). Other Beam pipeline "
+      "options go on the same command line (docs/data.md).")
 
 
 def validate_build_config(config):
   """Raises ValueError naming the flag for settings that cannot work."""
   if not config.input_dir:
     raise ValueError("--input_dir is required")
-  if not os.path.isdir(config.input_dir):
+  if not images_lib.is_url(config.input_dir) and not os.path.isdir(config.input_dir):
     raise ValueError(f"--input_dir={config.input_dir} is not a folder")
   if not config.output_dir:
     raise ValueError("--output_dir is required")
@@ -104,6 +111,10 @@ def validate_build_config(config):
     raise ValueError(f"--num_workers must be >= 0, got {config.num_workers}")
   if config.extract_chunk_size < 1:
     raise ValueError("--extract_chunk_size must be >= 1")
+  if config.runner == LOCAL_RUNNER and (images_lib.is_url(config.input_dir)
+                                       or images_lib.is_url(config.output_dir)):
+    raise ValueError("--runner=local reads and writes local folders only; give a "
+                     "Beam runner for gs:// or s3:// paths")
   if config.exclude_keys and not os.path.isfile(config.exclude_keys):
     raise ValueError(f"--exclude_keys={config.exclude_keys} is not a file")
   return config
@@ -116,7 +127,8 @@ def validate_build_config(config):
 def list_images(input_dir):
   """[(key, path, size_in_bytes)] of every image under `input_dir`, sorted by key.
 
-  The key is the path relative to `input_dir` with '/' separators.
+  The key is the path relative to `input_dir` with '/' separators. (A URL,
+  gs://..., is listed inside the Beam pipeline instead.)
   """
   found = []
   for root, dirs, names in os.walk(input_dir):
@@ -132,6 +144,12 @@ def list_images(input_dir):
         size = -1
       found.append((key, path, size))
   return sorted(found)
+
+
+def is_image_key(key):
+  """An image file name outside hidden folders ('/'-separated key)."""
+  return (key.lower().endswith(images_lib.IMAGE_EXTENSIONS)
+          and not any(part.startswith(".") for part in key.split("/")))
 
 
 def read_exclude_keys(path):
@@ -155,7 +173,7 @@ def is_excluded(key, exclude):
 
 
 class ImageProcessor:
-  """One file -> encoded image + CPU line art, or the reason it is skipped."""
+  """One file -> image_steps.process_file's result, with this process's extractors."""
 
   def __init__(self, config, worker_extractor_configs, keep_rgb):
     self.config = config
@@ -164,53 +182,8 @@ class ImageProcessor:
     self.keep_rgb = keep_rgb
 
   def __call__(self, key, path):
-    result = {"key": key, "skip": None, "image": None, "lineart": {}, "rgb": None,
-              "seconds": {}}
-    try:
-      self._process(path, result)
-    except images_lib.SkipImage as reason:
-      result["skip"] = str(reason)
-    except Exception as error:  # pylint: disable=broad-except
-      # Whatever one odd file does, the run goes on and reports it.
-      result["skip"] = f"failed: {type(error).__name__}: {error}"
-    return result
-
-  def _process(self, path, result):
-    config = self.config
-    rgb = images_lib.load_rgb(path)
-    height, width = rgb.shape[:2]
-    if min(height, width) < config.min_source_side:
-      raise images_lib.SkipImage(
-          f"too small: {width}x{height}, shorter side below "
-          f"--min_source_side={config.min_source_side}")
-    rgb = images_lib.resize_shorter_side(rgb, config.min_side, config.max_side)
-    score = images_lib.colorfulness(rgb)
-    if score < config.min_colorfulness:
-      raise images_lib.SkipImage(
-          f"not colourful: colourfulness {score:.1f} < "
-          f"--min_colorfulness={config.min_colorfulness:g}")
-    result["image"] = images_lib.encode_image(rgb, config.image_format,
-                                              config.jpeg_quality)
-    for kind, extractor in self.extractors.items():
-      start = time.perf_counter()
-      try:
-        lineart = _checked_lineart(extractor.extract(rgb), rgb, kind)
-      except Exception as error:  # pylint: disable=broad-except
-        raise images_lib.SkipImage(
-            f"line art failed: {kind}: {type(error).__name__}: {error}") from None
-      result["seconds"][kind] = time.perf_counter() - start
-      result["lineart"][kind] = images_lib.encode_png(lineart)
-    if self.keep_rgb:
-      result["rgb"] = rgb
-
-
-def _checked_lineart(lineart, rgb, kind):
-  """Rejects line art that breaks the extractor contract (shape, dtype)."""
-  lineart = np.asarray(lineart)
-  if lineart.dtype != np.uint8 or lineart.shape != rgb.shape[:2]:
-    raise ValueError(f"{kind} returned {lineart.dtype} {lineart.shape}, expected "
-                     f"uint8 {rgb.shape[:2]}")
-  return lineart
+    return image_steps.process_file(key, path, self.config, self.extractors,
+                                    self.keep_rgb)
 
 
 _worker_processor = None
@@ -297,38 +270,9 @@ class _MainProcessExtractors:
 
   def add_lineart(self, results):
     """Adds each kind's line art to `results`; returns (complete, skipped)."""
-    failures = {}
-    for kind, extractor in self.extractors.items():
-      todo = [r for r in results if r["key"] not in failures]
-      for r, outcome in zip(todo, self._extract(kind, extractor, todo)):
-        if isinstance(outcome, str):
-          failures[r["key"]] = f"line art failed: {kind}: {outcome}"
-        else:
-          r["lineart"][kind] = images_lib.encode_png(outcome)
-    complete = [r for r in results if r["key"] not in failures]
-    return complete, [{"key": k, "reason": v} for k, v in failures.items()]
-
-  def _extract(self, kind, extractor, results):
-    """Line art per result, or an error message; retries one by one on failure."""
-    images = [r["rgb"] for r in results]
-    start = time.perf_counter()
-    try:
-      outcomes = [_checked_lineart(l, im, kind)
-                  for l, im in zip(extractor.extract_batch(images), images)]
-      if len(outcomes) != len(images):
-        raise ValueError(f"extract_batch returned {len(outcomes)} results for "
-                         f"{len(images)} images")
-    except Exception:  # pylint: disable=broad-except
-      outcomes = []
-      for image in images:  # Find the culprit; the others still get written.
-        try:
-          outcomes.append(_checked_lineart(extractor.extract_batch([image])[0],
-                                           image, kind))
-        except Exception as error:  # pylint: disable=broad-except
-          outcomes.append(f"{type(error).__name__}: {error}")
-    self.seconds[kind] += time.perf_counter() - start
-    self.images[kind] += len(images)
-    return outcomes
+    for kind in self.extractors:
+      self.images[kind] += len(results)
+    return image_steps.add_batch_linearts(results, self.extractors, self.seconds)
 
 
 class _Progress:
@@ -380,6 +324,16 @@ def _record_settings(config, extractor_configs):
   }
 
 
+def _read_previous_report(output_dir):
+  """The report.json of the build already in `output_dir`, or None."""
+  try:
+    with open(os.path.join(output_dir, REPORT_NAME), encoding="utf-8") as f:
+      report = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return report if isinstance(report, dict) else None
+
+
 def _plan_shards(files, config):
   """{shard name: [(key, path, size)]} over every shard of every split."""
   fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
@@ -393,13 +347,16 @@ def _plan_shards(files, config):
   return plan
 
 
-def build_dataset(config, extractor_configs=None):
-  """Builds (or resumes) the TFRecord dataset; returns the report (also report.json).
+def build_dataset(config, extractor_configs=None, pipeline_args=()):
+  """Builds the TFRecord dataset; returns the report (also OUT/report.json).
 
   Args:
-    config: a BuildConfig.
+    config: a BuildConfig; `config.runner` picks Beam (default: this machine,
+      every core) or the process pool ('local').
     extractor_configs: {kind: config dataclass} for the kinds in
       `config.extractors`; missing kinds use their defaults.
+    pipeline_args: Beam pipeline options (e.g. ['--project=p',
+      '--temp_location=gs://b/tmp']); unused by the pool.
   """
   validate_build_config(config)
   extractor_configs = {kind: (extractor_configs or {}).get(kind) or CONFIGS[kind]()
@@ -407,6 +364,121 @@ def build_dataset(config, extractor_configs=None):
   # Fail before any work if a kind is unknown or cannot run (e.g. no weights).
   extractors = {kind: create_extractor(kind, extractor_configs.get(kind))
                 for kind in config.extractors}
+  exclude = read_exclude_keys(config.exclude_keys)
+  if images_lib.is_url(config.input_dir):  # Listed by the workers (beam_build.KeyFiles).
+    report = _build_with_beam(config, extractor_configs, extractors, None, exclude,
+                              pipeline_args)
+    if report is None:
+      return None
+  else:
+    files = list_images(config.input_dir)
+    if not files:
+      raise ValueError(
+          f"--input_dir={config.input_dir} holds no PNG, JPEG or WebP files")
+    excluded = [key for key, _, _ in files if is_excluded(key, exclude)]
+    excluded_set = set(excluded)
+    files = [f for f in files if f[0] not in excluded_set]
+    build = _build_with_pool if config.runner == LOCAL_RUNNER else _build_with_beam
+    report = build(config, extractor_configs, extractors, files, excluded,
+                   pipeline_args)
+  for kind, entry in report["extractors"].items():
+    if entry["images"]:
+      logging.info("line art %s (%s): %d images this run, %s images/s per process",
+                   kind, entry["runs_in"], entry["images"], entry["images_per_second"])
+  logging.info("dataset: %d examples (train %d, val %d, test %d), %d files skipped; "
+               "report: %s",
+               report["num_examples"],
+               *(report["splits"].get(s, {}).get("examples", 0)
+                 for s in shards_lib.SPLITS),
+               len(report["skipped"]), os.path.join(config.output_dir, REPORT_NAME))
+  return report
+
+
+def _build_with_beam(config, extractor_configs, extractors, files, excluded,
+                     pipeline_args):
+  """The Beam pipeline (data_tools/beam_build.py), then the report (None after
+  a --dry_run).
+
+  files: [(key, path, size)] without the `excluded` keys, or None to list
+  the input in the pipeline, dropping the entries of the set `excluded` there.
+  """
+  from data_tools import beam_build  # pylint: disable=import-outside-toplevel
+
+  start = time.monotonic()
+  fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
+  shard_counts = shards_lib.shards_per_split(config.num_shards, fractions)
+  cpu_kinds = [k for k, e in extractors.items() if e.runs_in_worker_processes]
+  configs = {kind: extractor_configs.get(kind) for kind in extractors}
+  listed_here = files is not None
+  previous_report = (None if images_lib.is_url(config.output_dir)
+                     else _read_previous_report(config.output_dir))
+  logging.info("Beam build of %s: line art %s (one image at a time: %s; batched: %s)",
+               f"{len(files)} files ({len(excluded)} excluded)" if listed_here
+               else config.input_dir, list(config.extractors), cpu_kinds,
+               [k for k in extractors if k not in cpu_kinds])
+  outcome = beam_build.run(
+      config, [(key, path) for key, path, _ in files] if listed_here else None,
+      {k: c for k, c in configs.items() if k in cpu_kinds},
+      {k: c for k, c in configs.items() if k not in cpu_kinds}, shard_counts,
+      pipeline_args, exclude=frozenset() if listed_here else frozenset(excluded))
+  if outcome is None:
+    logging.info("dry run: the pipeline was built and validated; nothing ran")
+    return None
+  written, skipped, metrics = outcome
+  if listed_here:
+    num_files = len(files) + len(excluded)
+  else:  # The pipeline listed the files and reported the excluded ones as skipped.
+    num_files, excluded = metrics.get("files listed", 0), []
+  replaced, stray = [], []
+  if not images_lib.is_url(config.output_dir):
+    for shard in written:  # The pool's markers describe the files Beam replaced.
+      if os.path.exists(shards_lib.done_path(config.output_dir, shard)):
+        os.remove(shards_lib.done_path(config.output_dir, shard))
+    superseded = shard_sets.superseded_shards(previous_report, written)
+    replaced = _remove_superseded(config.output_dir, superseded)
+    stray = _stray_files(config.output_dir, written, superseded)
+  seconds = time.monotonic() - start
+  runs = {}
+  for kind in extractors:
+    images, microseconds = metrics.get(f"us {kind}", (0, 0))
+    runs[kind] = ("Beam workers" if kind in cpu_kinds else "Beam workers, batched",
+                  images, microseconds / 1e6)
+  processed = metrics.get("images processed", 0)
+  report = _report(config, num_files, written, skipped, excluded,
+                   extractors, runs, stray, {
+                       "runner": config.runner or beam_build.LOCAL_BEAM_RUNNER,
+                       "shards_written": sorted(written), "shards_reused": [],
+                       "images_processed": processed, "seconds": round(seconds, 3),
+                       "images_per_second": round(processed / max(seconds, 1e-9), 2)})
+  report["replaced_shards"] = replaced
+  beam_build.write_json(os.path.join(config.output_dir, REPORT_NAME), report)
+  return report
+
+
+def _remove_superseded(output_dir, superseded):
+  replaced = shards_lib.remove_shards(output_dir, superseded)
+  if replaced:
+    logging.info("removed %d shards of the build this one replaces (listed in the "
+                 "earlier %s): %s", len(replaced), REPORT_NAME, replaced)
+  return replaced
+
+
+def _stray_files(output_dir, shards, superseded):
+  """TFRecords in `output_dir` that neither this build nor the one it replaces made."""
+  stray = sorted(name for name in os.listdir(output_dir)
+                 if name.endswith(".tfrecord") and name not in shards
+                 and name not in superseded and not name.startswith("."))
+  if stray:
+    logging.warning("%s holds TFRecords this build does not make (other "
+                    "--num_shards or fractions?): %s. A glob over the folder would "
+                    "read them too.", output_dir, stray)
+  return stray
+
+
+def _build_with_pool(config, extractor_configs, extractors, files, excluded,
+                     pipeline_args):
+  """The process pool of this machine (--runner=local): resumable shard by shard."""
+  del pipeline_args  # Beam's.
   worker_kinds = [k for k, e in extractors.items()
                   if e.runs_in_worker_processes]
   main = _MainProcessExtractors(
@@ -415,14 +487,6 @@ def build_dataset(config, extractor_configs=None):
   logging.info("writing line art kinds %s (in worker processes: %s; batched in the "
                "main process: %s)", list(config.extractors), worker_kinds,
                list(main.extractors))
-
-  files = list_images(config.input_dir)
-  if not files:
-    raise ValueError(f"--input_dir={config.input_dir} holds no PNG, JPEG or WebP files")
-  exclude = read_exclude_keys(config.exclude_keys)
-  excluded = [key for key, _, _ in files if is_excluded(key, exclude)]
-  excluded_set = set(excluded)
-  files = [f for f in files if f[0] not in excluded_set]
   plan = _plan_shards(files, config)
 
   os.makedirs(config.output_dir, exist_ok=True)
@@ -438,13 +502,8 @@ def build_dataset(config, extractor_configs=None):
   logging.info("%d files (%d excluded) in %d shards: %d finished, %d to write",
                len(files) + len(excluded), len(excluded), len(plan),
                len(plan) - len(todo), len(todo))
-  stray = sorted(name for name in os.listdir(config.output_dir)
-                 if name.endswith(".tfrecord") and name not in plan
-                 and not name.startswith("."))
-  if stray:
-    logging.warning("%s holds TFRecords this build does not make (other "
-                    "--num_shards or fractions?): %s. A glob over the folder would "
-                    "read them too.", config.output_dir, stray)
+  superseded = shard_sets.superseded_shards(_read_previous_report(config.output_dir), plan)
+  stray = _stray_files(config.output_dir, plan, superseded)
 
   worker_configs = {k: extractor_configs[k] for k in worker_kinds}
   tasks = ((key, path) for shard in todo for key, path, _ in plan[shard])
@@ -459,19 +518,28 @@ def build_dataset(config, extractor_configs=None):
                                       worker_images)
     progress.update("done", force=True)
 
-  report = _report(config, plan, markers, excluded, todo, extractors, stray,
-                   progress, worker_seconds, worker_images, main)
+  # Only now that the new set is complete: a failed build keeps the old one.
+  replaced = _remove_superseded(config.output_dir, superseded)
+  runs = {}
+  for kind in extractors:
+    if kind in worker_kinds:
+      runs[kind] = ("worker processes", worker_images[kind], worker_seconds[kind])
+    else:
+      runs[kind] = ("main process", main.images[kind], main.seconds[kind])
+  report = _report(
+      config, len(files) + len(excluded),
+      {shard: marker["num_examples"] for shard, marker in markers.items()},
+      [entry for marker in markers.values() for entry in marker["skipped"]],
+      excluded, extractors, runs, stray, {
+          "runner": LOCAL_RUNNER,
+          "shards_written": todo,
+          "shards_reused": sorted(set(plan) - set(todo)),
+          "images_processed": progress.done,
+          "seconds": round(progress.elapsed(), 3),
+          "images_per_second": round(progress.rate(), 2),
+      })
+  report["replaced_shards"] = replaced
   io_utils.atomic_write_json(os.path.join(config.output_dir, REPORT_NAME), report)
-  for kind, entry in report["extractors"].items():
-    if entry["images"]:
-      logging.info("line art %s (%s): %d images this run, %s images/s per process",
-                   kind, entry["runs_in"], entry["images"], entry["images_per_second"])
-  logging.info("dataset: %d examples (train %d, val %d, test %d), %d files skipped; "
-               "report: %s",
-               report["num_examples"],
-               *(report["splits"].get(s, {}).get("examples", 0)
-                 for s in shards_lib.SPLITS),
-               len(report["skipped"]), os.path.join(config.output_dir, REPORT_NAME))
   return report
 
 
@@ -527,34 +595,35 @@ def _rate(images, seconds):
   return round(images / seconds, 2) if seconds > 0 else None
 
 
-def _report(config, plan, markers, excluded, written, extractors, stray, progress,
-            worker_seconds, worker_images, main):
+def _report(config, num_files, shard_counts, skipped, excluded, extractors, runs,
+            stray, this_run):
+  """report.json: counts per split and shard, every skipped file, the settings.
+
+  shard_counts: {shard: examples}; skipped: [{key, reason}] of the processed
+  files; runs: {kind: (where it ran, images, seconds)}; this_run: its figures.
+  """
   splits = {}
-  for shard, marker in markers.items():
+  for shard, count in shard_counts.items():
     split = shard.split("-", 1)[0]
     entry = splits.setdefault(split, {"examples": 0, "shards": {}})
-    entry["examples"] += marker["num_examples"]
-    entry["shards"][shard] = marker["num_examples"]
-  skipped = [{"key": key, "reason": "excluded: listed in --exclude_keys"}
-             for key in excluded]
-  skipped += [entry for marker in markers.values() for entry in marker["skipped"]]
-  skipped.sort(key=lambda entry: entry["key"])
+    entry["examples"] += count
+    entry["shards"][shard] = count
+  skipped = sorted([{"key": key, "reason": "excluded: listed in --exclude_keys"}
+                    for key in excluded] + list(skipped),
+                   key=lambda entry: entry["key"])
   reasons = collections.Counter(entry["reason"].split(":", 1)[0] for entry in skipped)
   extractor_report = {}
   for kind, extractor in extractors.items():
-    in_workers = kind in worker_images
-    images = worker_images[kind] if in_workers else main.images[kind]
-    seconds = worker_seconds[kind] if in_workers else main.seconds[kind]
+    runs_in, images, seconds = runs[kind]
     extractor_report[kind] = {
-        "settings": extractor.settings(),
-        "runs_in": "worker processes" if kind not in main.extractors else "main process",
+        "settings": extractor.settings(), "runs_in": runs_in,
         # Throughput of one process running only this extractor, this run.
         "images": images, "seconds": round(seconds, 3),
         "images_per_second": _rate(images, seconds),
     }
   return {
       "build": dataclasses.asdict(config),
-      "num_files": sum(len(f) for f in plan.values()) + len(excluded),
+      "num_files": num_files,
       "num_examples": sum(s["examples"] for s in splits.values()),
       "splits": splits,
       "skipped": skipped,
@@ -565,13 +634,7 @@ def _report(config, plan, markers, excluded, written, extractors, stray, progres
       "image_format": config.image_format,
       "extractors": extractor_report,
       "stray_files": stray,
-      "this_run": {
-          "shards_written": written,
-          "shards_reused": sorted(set(plan) - set(written)),
-          "images_processed": progress.done,
-          "seconds": round(progress.elapsed(), 3),
-          "images_per_second": round(progress.rate(), 2),
-      },
+      "this_run": this_run,
   }
 
 
@@ -591,15 +654,24 @@ def configs_from_flags(flag_values=flags.FLAGS):
   return config, extractor_configs_lib.configs_from_flags(config.extractors, flag_values)
 
 
+def parse_flags(argv):
+  """absl parses the builder's flags; what is left over is Beam's (argv[1:])."""
+  return flags.FLAGS(argv, known_only=True)
+
+
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   config, extractor_configs = configs_from_flags()
+  pipeline_args = argv[1:]
   try:
     validate_build_config(config)
+    if config.runner != LOCAL_RUNNER:
+      from data_tools import beam_build  # pylint: disable=import-outside-toplevel
+      beam_build.check_options(config, pipeline_args)
+    elif pipeline_args:
+      raise ValueError(f"--runner=local takes no Beam options: {pipeline_args}")
   except ValueError as error:
     raise app.UsageError(str(error)) from None
-  build_dataset(config, extractor_configs)
+  build_dataset(config, extractor_configs, pipeline_args)
 
 
 if __name__ == "__main__":
@@ -607,4 +679,4 @@ if __name__ == "__main__":
   # (tests, other tools) does not claim names in the global FLAGS.
   define_flags()
   flags.adopt_module_key_flags(flags_lib)  # List them in --help.
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -19,16 +19,29 @@ class SkipImage(Exception):
   """This file does not become a record; the message says why."""
 
 
+def is_url(path):
+  """gs://, s3://, ...: read and written through Beam's file systems."""
+  return "://" in path
+
+
+def _open(path):
+  if not is_url(path):
+    return open(path, "rb")  # pylint: disable=consider-using-with
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=import-outside-toplevel
+  return FileSystems.open(path, compression_type="uncompressed")
+
+
 def load_rgb(path):
-  """Decodes a file to uint8 RGB (H, W, 3), upright, transparency on white.
+  """Decodes a file (local or a Beam file system URL) to uint8 RGB (H, W, 3),
+  upright, transparency on white.
 
   Raises SkipImage for anything PIL cannot fully decode (corrupt, truncated,
   not an image, decompression bomb).
   """
   try:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _open(path) as file:
       warnings.simplefilter("error", Image.DecompressionBombWarning)
-      with Image.open(path) as image:
+      with Image.open(file) as image:
         image.load()  # Decodes everything: truncated files fail here.
         image = ImageOps.exif_transpose(image)
         return _to_rgb(image)

@@ -13,6 +13,7 @@ import json
 import math
 import os
 
+from data_tools import image_steps
 from tfcolor import io_utils
 
 SPLITS = ("train", "val", "test")
@@ -106,20 +107,33 @@ def remove_stale_temporaries(output_dir):
   return removed
 
 
+def remove_shards(output_dir, names):
+  """Deletes the named shards and their done markers; returns the names deleted.
+
+  For the shards of a superseded build only (names an earlier report.json
+  lists), never a glob: other files in the folder are not touched.
+  """
+  removed = []
+  for name in names:
+    for path in (os.path.join(output_dir, name), done_path(output_dir, name)):
+      if os.path.exists(path):
+        os.remove(path)
+        if path.endswith(".tfrecord"):
+          removed.append(name)
+  return removed
+
+
 class ShardWriter:
   """Writes one shard's records to a temporary file, renamed on `commit`.
 
-  TensorFlow (and `tfcolor.data`, which may pull it in) is imported here, in
-  the main process only: the builder's worker processes stay free of it.
+  The records are image_steps.serialize_record's, as in the Beam build.
+  TensorFlow is imported here, in the main process only: the builder's worker
+  processes stay free of it.
   """
 
   def __init__(self, output_dir, shard):
-    # pylint: disable=import-outside-toplevel
-    import tensorflow as tf
-    from tfcolor.data import schema
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    self._tf = tf
-    self._schema = schema
     self.final_path = os.path.join(output_dir, shard)
     self.temp_path = os.path.join(output_dir, TEMP_PREFIX + shard)
     self._writer = tf.io.TFRecordWriter(self.temp_path)
@@ -127,15 +141,7 @@ class ShardWriter:
 
   def write(self, key, image, linearts):
     """One tf.train.Example: key (str), encoded image, {kind: encoded line art}."""
-    tf, schema = self._tf, self._schema
-    features = {schema.KEY: key.encode("utf-8", "surrogateescape"),
-                schema.IMAGE: image}
-    for kind, lineart in linearts.items():
-      features[schema.lineart_feature(kind)] = lineart
-    example = tf.train.Example(features=tf.train.Features(feature={
-        name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-        for name, value in features.items()}))
-    self._writer.write(example.SerializeToString())
+    self._writer.write(image_steps.serialize_record(key, image, linearts))
     self.num_records += 1
 
   def commit(self):

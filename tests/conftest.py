@@ -21,7 +21,8 @@ SAMPLE_SIZE = 96
 
 @dataclasses.dataclass(frozen=True)
 class SampleDataset:
-  """24 synthesized 96-px illustrations and their TFRecords (xdog line art only).
+  """24 synthesized 96-px illustrations and their TFRecords (xdog line art only),
+  built by the default runner (Beam, in this process with num_workers=1).
 
   Splits 0.5/0.25/0.25 with --num_shards=2: train has 2 shards, val and test
   1 each, and every file holds examples.
@@ -80,3 +81,24 @@ def pytest_configure(config):
         cpus[0], [tf.config.LogicalDeviceConfiguration()] * NUM_LOGICAL_CPUS)
   except RuntimeError:  # Runtime already initialised (e.g. by a plugin).
     pass
+
+
+# ---------------------------------------------------------------------------
+# A real headless Chromium for page tests (the studio's, later on-device
+# ones). Under CI=true a missing browser fails the test instead of skipping it.
+
+
+@pytest.fixture(scope="session")
+def chromium():
+  # pylint: disable=import-outside-toplevel
+  from tfcolor.benchmarks import chromium as chromium_lib
+  problem = chromium_lib.missing()
+  if problem:
+    if os.environ.get("CI", "").lower() == "true":
+      pytest.fail(f"CI=true but the browser test cannot run: {problem}")
+    pytest.skip(problem)
+  from playwright.sync_api import sync_playwright
+  with sync_playwright() as playwright:
+    browser = chromium_lib.launch(playwright)
+    yield browser
+    browser.close()

@@ -14,7 +14,7 @@ import tensorflow as tf
 from absl import flags
 from PIL import Image
 
-from data_tools import build_tfrecords, images, shards, synthesize
+from data_tools import beam_build, build_tfrecords, image_steps, images, shards, synthesize
 from data_tools.extractors import ExtractorUnavailableError, LineArtExtractor, configs
 from data_tools.extractors.xdog import XDoGExtractor
 from tfcolor.data import schema
@@ -88,16 +88,130 @@ def test_round_trip_through_the_schema(sample_dataset):
       configs.XDoGConfig().xdog_sigma)
 
 
-def test_worker_processes_write_the_same_bytes(sample_dataset, tmp_path):
+@pytest.fixture(scope="module")
+def pool_dataset(sample_dataset, tmp_path_factory):
+  """The sample images built by the process pool (--runner=local), one process."""
+  out = tmp_path_factory.mktemp("pool_dataset")
+  report = build_tfrecords.build_dataset(_sample_config(
+      sample_dataset.images_dir, out, runner="local"))
+  return str(out), report
+
+
+def _features_by_split(directory, report):
+  """{split: {key: {feature name: bytes}}} of every record of a build."""
+  found = {}
+  for split, entry in report["splits"].items():
+    for shard in entry["shards"]:
+      for serialized in tf.data.TFRecordDataset(os.path.join(directory, shard)):
+        example = tf.train.Example.FromString(serialized.numpy())
+        features = {name: feature.bytes_list.value[0]
+                    for name, feature in example.features.feature.items()}
+        found.setdefault(split, {})[features[schema.KEY].decode()] = features
+  return found
+
+
+def test_beam_writes_the_records_of_the_pool(sample_dataset, pool_dataset):
+  # The fixture's build runs Beam (the default runner); compare key by key.
+  pool_dir, pool_report = pool_dataset
+  assert sample_dataset.report["this_run"]["runner"] != "local"
+  assert pool_report["this_run"]["runner"] == "local"
+  beam_records = _features_by_split(sample_dataset.tfrecord_dir, sample_dataset.report)
+  pool_records = _features_by_split(pool_dir, pool_report)
+  assert sorted(beam_records) == ["test", "train", "val"]
+  for split, records in pool_records.items():
+    assert beam_records[split] == records, split
+  assert sum(len(r) for r in beam_records.values()) == 24
+  for split in ("train", "val", "test"):
+    assert sample_dataset.report["splits"][split]["examples"] == len(beam_records[split])
+    assert (sorted(sample_dataset.report["splits"][split]["shards"])
+            == sorted(pool_report["splits"][split]["shards"]))
+
+
+def test_serialized_records_are_tensorflow_examples():
+  serialized = image_steps.serialize_record("sub/ü.png", b"\x89PNG" + bytes(300),
+                                            {"xdog": b"line", "sketchkeras": b""})
+  expected = tf.train.Example(features=tf.train.Features(feature={
+      name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+      for name, value in {"key": "sub/ü.png".encode(), "image": b"\x89PNG" + bytes(300),
+                          "lineart/xdog": b"line", "lineart/sketchkeras": b""}.items()}))
+  assert tf.train.Example.FromString(serialized) == expected
+
+
+def test_worker_processes_write_the_same_bytes(sample_dataset, pool_dataset, tmp_path):
+  pool_dir, pool_report = pool_dataset
+  report = build_tfrecords.build_dataset(_sample_config(
+      sample_dataset.images_dir, tmp_path, num_workers=2, runner="local"))
+  assert report["this_run"]["images_processed"] == 24
+  for split in pool_report["splits"].values():
+    for shard in split["shards"]:
+      assert (tmp_path / shard).read_bytes() == open(os.path.join(pool_dir, shard),
+                                                     "rb").read()
+
+
+@pytest.mark.large
+def test_two_beam_worker_processes_give_the_same_keys(sample_dataset, tmp_path):
   report = build_tfrecords.build_dataset(_sample_config(
       sample_dataset.images_dir, tmp_path, num_workers=2))
+  two = _features_by_split(str(tmp_path), report)
+  one = _features_by_split(sample_dataset.tfrecord_dir, sample_dataset.report)
+  assert {split: sorted(r) for split, r in two.items()} == {
+      split: sorted(r) for split, r in one.items()}
   assert report["this_run"]["images_processed"] == 24
-  for path in sample_dataset.all_files:
-    with open(path, "rb") as expected, open(tmp_path / os.path.basename(path), "rb") as f:
-      assert f.read() == expected.read()
 
 
-def test_bad_files_are_skipped_with_their_reason(tmp_path):
+def test_an_unknown_runner_fails_with_beams_error(tmp_path):
+  source = tmp_path / "in"
+  _write(str(source / "a.png"), _illustration(0))
+  with pytest.raises(ValueError, match="Unexpected pipeline runner: NoSuchRunner"):
+    build_tfrecords.build_dataset(_sample_config(source, tmp_path / "out",
+                                                 runner="NoSuchRunner"))
+  with pytest.raises(ValueError, match=r"unknown options \['--no_such_option'\]"):
+    build_tfrecords.build_dataset(_sample_config(source, tmp_path / "out"),
+                                  pipeline_args=["--no_such_option=3"])
+  assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("args, message", [
+    (["--runner=NoSuchRunner"], "Unexpected pipeline runner: NoSuchRunner"),
+    (["--no_such_option=3"], "unknown options ['--no_such_option']"),
+    (["--runner=local", "--project=p"], "--runner=local takes no Beam options"),
+    (["--output_dir=nosuchscheme://bucket/out"], "--output_dir=nosuchscheme://bucket/out"),
+])
+def test_the_cli_shows_bad_beam_options_as_one_line(tmp_path, args, message):
+  source = tmp_path / "in"
+  _write(str(source / "a.png"), _illustration(0))
+  done = subprocess.run(
+      [sys.executable, "-m", "data_tools.build_tfrecords", f"--input_dir={source}",
+       f"--output_dir={tmp_path / 'out'}", *args],
+      cwd=_REPO, capture_output=True, text=True, check=False)
+  assert done.returncode != 0
+  assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+  assert not (tmp_path / "out").exists()
+
+
+def test_a_beam_rebuild_replaces_the_shards_it_supersedes(sample_dataset, tmp_path):
+  out = tmp_path / "out"
+  first = build_tfrecords.build_dataset(_sample_config(sample_dataset.images_dir, out))
+  (out / "mine.tfrecord").write_bytes(b"")  # Not the builder's: kept.
+  os.makedirs(out / "beam-temp-train-0123abcd")  # Staging left by a killed run.
+  (out / "beam-temp-train-0123abcd" / "part").write_bytes(b"half a shard")
+  second = build_tfrecords.build_dataset(_sample_config(
+      sample_dataset.images_dir, out, num_shards=1))
+  old = sorted(shard for split in first["splits"].values() for shard in split["shards"]
+               if shard.startswith("train-"))
+  assert old == ["train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord"]
+  assert second["replaced_shards"] == old
+  assert sorted(name for name in os.listdir(out) if name.endswith(".tfrecord")) == [
+      "mine.tfrecord", "test-00000-of-00001.tfrecord", "train-00000-of-00001.tfrecord",
+      "val-00000-of-00001.tfrecord"]
+  assert second["stray_files"] == ["mine.tfrecord"]
+  assert second["num_examples"] == first["num_examples"] == 24
+  assert not [name for name in os.listdir(out) if name.startswith((".beam", "beam-"))]
+
+
+@pytest.mark.parametrize("runner", ["", "local"])
+def test_bad_files_are_skipped_with_their_reason(tmp_path, runner):
   source = tmp_path / "in"
   _write(str(source / "a.png"), _illustration(0))
   _write(str(source / "sub" / "dir" / "B.JPG"), _illustration(1), quality=95)
@@ -123,7 +237,7 @@ def test_bad_files_are_skipped_with_their_reason(tmp_path):
   report = build_tfrecords.build_dataset(build_tfrecords.BuildConfig(
       input_dir=str(source), output_dir=str(tmp_path / "out"), num_shards=1,
       train_fraction=1.0, val_fraction=0.0, test_fraction=0.0, max_side=80,
-      exclude_keys=str(exclude), num_workers=1))
+      exclude_keys=str(exclude), num_workers=1, runner=runner))
 
   reasons = {entry["key"]: entry["reason"] for entry in report["skipped"]}
   assert {key: reason.split(":")[0] for key, reason in reasons.items()} == {
@@ -155,7 +269,7 @@ def test_a_killed_run_resumes_without_rewriting_finished_shards(sample_dataset,
                                                                 tmp_path):
   source, out = tmp_path / "in", tmp_path / "out"
   shutil.copytree(sample_dataset.images_dir, source)
-  config = _sample_config(source, out)
+  config = _sample_config(source, out, runner="local")
   first = build_tfrecords.build_dataset(config)
   contents = {name: (out / name).read_bytes() for name in _mtimes(out)}
   # A kill while writing train-00001 (only its temporary file exists), and
@@ -249,12 +363,14 @@ class _FakeNeuralExtractor(LineArtExtractor):
     return [self.extract(image) for image in images_list]
 
 
-def test_main_process_extractors_run_in_batches(tmp_path, monkeypatch):
+@pytest.mark.parametrize("runner", ["", "local"])
+def test_neural_extractors_run_in_batches(tmp_path, monkeypatch, runner):
   fake = _FakeNeuralExtractor()
   real_create = build_tfrecords.create_extractor
-  monkeypatch.setattr(build_tfrecords, "create_extractor",
-                      lambda kind, config=None: fake if kind == "sketchkeras"
-                      else real_create(kind, config))
+  for module in (build_tfrecords, beam_build):  # One process: Beam's in_memory mode.
+    monkeypatch.setattr(module, "create_extractor",
+                        lambda kind, config=None: fake if kind == "sketchkeras"
+                        else real_create(kind, config))
   source = tmp_path / "in"
   for index in range(7):
     width = 90 if index == 4 else 72  # The fake fails on the 90-px-wide one.
@@ -264,17 +380,22 @@ def test_main_process_extractors_run_in_batches(tmp_path, monkeypatch):
       input_dir=str(source), output_dir=str(tmp_path / "out"),
       extractors=("xdog", "sketchkeras"), num_shards=1, train_fraction=1.0,
       val_fraction=0.0, test_fraction=0.0, image_format="jpeg", num_workers=1,
-      extract_chunk_size=3))
+      extract_chunk_size=3, runner=runner))
 
-  assert fake.batch_sizes[:3] == [3, 3, 1]  # Then the failed chunk one by one.
+  if runner == "local":
+    assert fake.batch_sizes[:3] == [3, 3, 1]  # Then the failed chunk one by one.
+    assert report["extractors"]["sketchkeras"]["runs_in"] == "main process"
+    assert report["extractors"]["xdog"]["runs_in"] == "worker processes"
+  else:  # Batches of --extract_chunk_size in any order, the failed one retried.
+    assert max(fake.batch_sizes) == 3 and fake.batch_sizes.count(3) == 2
+    assert report["extractors"]["sketchkeras"]["runs_in"] == "Beam workers, batched"
+  assert report["extractors"]["sketchkeras"]["images"] == 7
   assert report["skipped"] == [{"key": "4.png", "reason": (
       "line art failed: sketchkeras: ValueError: cannot handle this one")}]
-  assert report["extractors"]["sketchkeras"]["runs_in"] == "main process"
-  assert report["extractors"]["xdog"]["runs_in"] == "worker processes"
   records = _read_records(str(tmp_path / "out" / "train-00000-of-00001.tfrecord"),
                           kinds=("xdog", "sketchkeras"))
-  assert [r["key"] for r in records] == ["0.png", "1.png", "2.png", "3.png", "5.png",
-                                         "6.png"]
+  assert sorted(r["key"] for r in records) == ["0.png", "1.png", "2.png", "3.png",
+                                                "5.png", "6.png"]
   for record in records:
     source_rgb = _read_rgb(str(source / record["key"]))
     assert np.abs(record["image"].astype(int) - source_rgb).mean() < 8  # JPEG.
@@ -339,7 +460,54 @@ def test_image_helpers():
 
 
 def test_worker_modules_do_not_import_tensorflow():
-  code = ("import sys, data_tools.build_tfrecords, data_tools.extractors.xdog; "
+  code = ("import sys, data_tools.build_tfrecords, data_tools.extractors.xdog, "
+          "data_tools.beam_build; "
           "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
           "assert not bad, bad")
   subprocess.run([sys.executable, "-c", code], check=True, cwd=_REPO)
+
+
+def test_listing_in_the_pipeline_keys_images_and_skips_excluded(tmp_path):
+  # gs:// and s3:// inputs are listed by the workers (beam_build.KeyFiles).
+  # pylint: disable=import-outside-toplevel
+  import apache_beam as beam
+  from apache_beam.io import fileio
+  from apache_beam.testing.test_pipeline import TestPipeline
+  from apache_beam.testing.util import assert_that, equal_to
+
+  for name in ("a.png", "sub/B.JPG", "sub/skip_me.webp", ".hidden/c.png", "notes.txt"):
+    os.makedirs(os.path.dirname(tmp_path / name), exist_ok=True)
+    (tmp_path / name).write_bytes(b"x")
+  with TestPipeline() as pipeline:
+    listed = (pipeline
+              | fileio.MatchFiles(str(tmp_path) + "/**")
+              | beam.ParDo(beam_build.KeyFiles(str(tmp_path), frozenset({"skip_me"})))
+              .with_outputs(beam_build.SKIPPED, main="files"))
+    assert_that(listed.files, equal_to([("a.png", str(tmp_path / "a.png")),
+                                        ("sub/B.JPG", str(tmp_path / "sub/B.JPG"))]),
+                label="files")
+    assert_that(listed[beam_build.SKIPPED], equal_to([{
+        "key": "sub/skip_me.webp", "reason": "excluded: listed in --exclude_keys"}]),
+                label="skipped")
+
+
+def test_a_rebuild_with_other_shards_replaces_only_the_earlier_build(sample_dataset,
+                                                                     tmp_path):
+  out = tmp_path / "out"
+  shutil.copytree(sample_dataset.tfrecord_dir, out)  # the 2-shard build and its report
+  (out / "mine-00000-of-00001.tfrecord").write_bytes(b"not from a build")
+  (out / "notes.txt").write_text("keep me")
+  report = build_tfrecords.build_dataset(
+      _sample_config(sample_dataset.images_dir, out, num_shards=3, runner="local"))
+  old = sorted(shard for split in sample_dataset.report["splits"].values()
+               for shard in split["shards"])
+  new = sorted(shard for split in report["splits"].values() for shard in split["shards"])
+  assert set(old) - set(new) and set(new) - set(old)
+  assert report["replaced_shards"] == sorted(set(old) - set(new))
+  left = sorted(name for name in os.listdir(out) if name.endswith(".tfrecord"))
+  assert left == sorted(new + ["mine-00000-of-00001.tfrecord"])
+  assert report["stray_files"] == ["mine-00000-of-00001.tfrecord"]
+  assert (out / "notes.txt").read_text() == "keep me"
+  markers = set(os.listdir(out / shards.DONE_DIR))
+  assert markers == {name + ".json" for name in new}
+  assert report["num_examples"] == sample_dataset.report["num_examples"]

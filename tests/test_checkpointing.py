@@ -4,8 +4,11 @@ The loop's tf.functions run eagerly here (same code; tracing costs ~20 s a
 run). The traced path with real processes is in test_train_cli.py.
 """
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import signal
 
 import numpy as np
@@ -13,6 +16,8 @@ import pytest
 import tensorflow as tf
 
 import trainer_testlib as testlib
+from tfcolor import checkpoint_recovery
+from tfcolor.serving import model_loading
 from tfcolor.training import checkpointing
 from tfcolor.training import loop
 from tfcolor.training import preemption
@@ -149,3 +154,111 @@ def test_non_finite_loss_stops_without_saving_that_step(tmp_path, sample_dataset
     trainer.run()
   assert _checkpoint_steps(tmp_path) == [1, 2]
   assert not os.path.exists(os.path.join(tmp_path, "samples", "final.png"))
+
+
+# ---------------------------------------------------------------------------
+# Damaged checkpoints: fall back to the newest that reads, never start over,
+# never overwrite or delete a checkpoint that could not be read.
+
+
+def _file_hashes(folder, prefix):
+  return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+          for name in os.listdir(folder) if name.startswith(prefix + ".")}
+
+
+def _drop_index(folder):
+  os.remove(os.path.join(folder, "ckpt-2.index"))
+
+
+def _truncate_data(folder):
+  name = next(n for n in os.listdir(folder) if n.startswith("ckpt-2.data"))
+  path = os.path.join(folder, name)
+  with open(path, "r+b") as f:
+    f.truncate(os.path.getsize(path) // 2)
+
+
+@pytest.fixture(scope="module")
+def _two_checkpoints_run(tmp_path_factory, sample_dataset):
+  model_dir = tmp_path_factory.mktemp("two_checkpoints")
+  config = testlib.tiny_config(model_dir, sample_dataset.train_files, train_steps=1,
+                               checkpoint_every=1, keep_checkpoints=5)
+  tf.config.run_functions_eagerly(True)
+  first = loop.Trainer(config, dataset_fn=_random_batches)
+  first.run()
+  step_1 = testlib.model_variables(first.gan)
+  first.config = testlib.replace_train(config, train_steps=2)
+  first.run()
+  assert _checkpoint_steps(model_dir) == [1, 2]
+  return model_dir, config, step_1
+
+
+@pytest.fixture
+def two_checkpoints(_two_checkpoints_run, tmp_path):
+  """A copy in tmp_path of a run with ckpt-1 and ckpt-2; (config, variables at step 1)."""
+  model_dir, config, step_1 = _two_checkpoints_run
+  shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+  return testlib.replace_train(config, model_dir=str(tmp_path)), step_1
+
+
+@pytest.mark.parametrize("damage, reason", [(_drop_index, r"ckpt-2\.index is missing"),
+                                            (_truncate_data, "truncated")])
+def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(two_checkpoints, tmp_path,
+                                                                 damage, reason, caplog):
+  config, step_1 = two_checkpoints
+  folder = os.path.join(tmp_path, "checkpoints")
+  damage(folder)
+  older, damaged = _file_hashes(folder, "ckpt-1"), _file_hashes(folder, "ckpt-2")
+  trainer = loop.Trainer(testlib.replace_train(config, train_steps=3),
+                         dataset_fn=_random_batches)
+  assert trainer.restore() == 1
+  for name, value in step_1.items():
+    np.testing.assert_array_equal(testlib.model_variables(trainer.gan)[name], value,
+                                  err_msg=name)
+  warnings = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+  assert re.search(r"Skipped checkpoint ckpt-2 \(.*\): .*" + reason, warnings), warnings
+  # The damaged files are kept, byte for byte, out of the way of the next save.
+  assert _file_hashes(os.path.join(folder, "unreadable"), "ckpt-2") == damaged
+  result = trainer.run()
+  assert (result.start_step, result.step) == (1, 3)
+  assert _file_hashes(folder, "ckpt-1") == older
+  assert _file_hashes(os.path.join(folder, "unreadable"), "ckpt-2") == damaged
+
+
+def test_a_lost_state_file_resumes_from_the_newest_checkpoint(two_checkpoints, tmp_path):
+  config, _ = two_checkpoints
+  folder = os.path.join(tmp_path, "checkpoints")
+  os.remove(os.path.join(folder, "checkpoint"))
+  older = _file_hashes(folder, "ckpt-1")
+  result = loop.Trainer(testlib.replace_train(config, train_steps=3),
+                        dataset_fn=_random_batches).run()
+  assert (result.start_step, result.step) == (2, 3)
+  assert _file_hashes(folder, "ckpt-1") == older
+
+
+def test_no_readable_checkpoint_stops_before_any_step(two_checkpoints, tmp_path):
+  config, _ = two_checkpoints
+  folder = os.path.join(tmp_path, "checkpoints")
+  _drop_index(folder)
+  os.remove(os.path.join(folder, "ckpt-1.index"))
+  before = sorted(os.listdir(folder))
+  trainer = loop.Trainer(testlib.replace_train(config, train_steps=3),
+                         dataset_fn=_random_batches)
+  with pytest.raises(checkpoint_recovery.NoReadableCheckpointError,
+                     match=r"checkpoints holds checkpoint files but none reads.*"
+                     r"ckpt-2 \(ckpt-2\.data.*ckpt-1 \(ckpt-1\.data"):
+    trainer.run()
+  assert sorted(os.listdir(folder)) == before
+  assert int(trainer.gan.g_optimizer.iterations) == 0  # restored nothing, trained nothing
+
+
+def test_export_and_evaluate_use_the_same_fallback(two_checkpoints, tmp_path):
+  config, _ = two_checkpoints
+  folder = os.path.join(tmp_path, "checkpoints")
+  _truncate_data(folder)
+  before = _file_hashes(folder, "ckpt-2")
+  assert model_loading.resolve_checkpoint(str(tmp_path)).endswith("ckpt-1")
+  assert model_loading.load_generator(str(tmp_path)).step == 1
+  with pytest.raises(ValueError, match=r"--checkpoint=.*ckpt-2: .*truncated"):
+    model_loading.load_generator(str(tmp_path), os.path.join(folder, "ckpt-2"))
+  assert _file_hashes(folder, "ckpt-2") == before  # readers never move files
+  del config

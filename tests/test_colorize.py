@@ -150,3 +150,26 @@ def test_cli_folder_with_hint_layer_points_file_and_a_bad_file(models, tmp_path)
     assert np.abs(reference - unhinted).max() * 127.5 > 2  # the hints matter
     image = np.asarray(Image.open(out / f"{name}.png"))
     assert np.abs(image - np.round((reference + 1) * 127.5)).max() <= 1, name
+
+
+def _damaged_copy(saved_model, target, damage):
+  import shutil  # pylint: disable=import-outside-toplevel
+  shutil.copytree(saved_model, target)
+  if damage == "variables":
+    path = target / "variables" / "variables.data-00000-of-00001"
+  else:
+    path = target / "saved_model.pb"
+  with open(path, "r+b") as f:
+    f.truncate(os.path.getsize(path) // 2)
+  return str(target)
+
+
+@pytest.mark.parametrize("damage, reason", [("variables", "a data file is truncated"),
+                                            ("graph", "Cannot parse file")])
+def test_a_damaged_export_is_named_in_one_line(models, tmp_path, damage, reason):
+  path = _damaged_copy(models["saved_model"], tmp_path / "7", damage)
+  with pytest.raises(ValueError) as error:
+    colorize_files.load_colorizer(path)
+  message = str(error.value)
+  assert message.startswith(f"--model={path}: the SavedModel is damaged or incomplete (")
+  assert reason in message and "\n" not in message

@@ -3,6 +3,7 @@
 import collections
 import io
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -350,3 +351,21 @@ def test_training_input_turns_autotune_off(sample_dataset):
   config = _config(",".join(sample_dataset.train_files))
   dataset = input_pipeline.make_train_dataset(config, batch_size=2)
   assert dataset.options().autotune.enabled is False
+
+
+def test_a_glob_over_two_shard_sets_of_a_split_is_refused(sample_dataset, tmp_path):
+  # An old 2-shard build left beside a new 3-shard one: reading both would see
+  # every example twice.
+  for name in ("train-00000-of-00002", "train-00001-of-00002", "train-00000-of-00003",
+               "train-00001-of-00003", "train-00002-of-00003", "val-00000-of-00001"):
+    shutil.copy(sample_dataset.train_files[0], tmp_path / f"{name}.tfrecord")
+  with pytest.raises(ValueError, match=r"--train_data matches shards of 2 builds of "
+                     r"split 'train' in .*train-\*-of-00002\.tfrecord \(2 files\) and "
+                     r"train-\*-of-00003\.tfrecord \(3 files\)"):
+    input_pipeline.resolve_files(str(tmp_path / "train-*"), "--train_data")
+  # One set per split is fine, also across splits and folders.
+  assert len(input_pipeline.resolve_files(
+      f"{tmp_path}/train-*-of-00003.tfrecord,{tmp_path}/val-*", "--train_data")) == 4
+  assert len(input_pipeline.resolve_files(
+      sample_dataset.train_files + [str(tmp_path / "train-00000-of-00003.tfrecord")],
+      "--eval_files")) == 3

@@ -71,6 +71,10 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
   details = colorizers[1].interpreter.get_signature_runner().get_output_details()
   output_scale = details["image"]["quantization"][0]
   assert 0 < output_scale < 0.01
+  assert colorizers[0].io_spec() == {"size": SIZE, "ioType": "float32", "quantization": None}
+  spec = colorizers[1].io_spec()  # what the browser's runner is given
+  assert spec["ioType"] == "uint8" and spec["quantization"]["image"]["scale"] == output_scale
+  assert sorted(spec["quantization"]) == ["hints", "image", "lineart"]
   lineart, hints = model_inputs
   images = [c.run_float(tflite_runner.lineart_to_model(lineart),
                         tflite_runner.hints_to_model(hints)) for c in colorizers]

@@ -57,6 +57,10 @@ class DataConfig:
   eval_mode: str = field(
       "center_crop", "Evaluation input: centre crop of --crop_size, or full image.",
       EVAL_MODES)
+  max_dropped_fraction: float = field(
+      0.01, "Stop with an error when more than this share of the records read has "
+      "none of --lineart_kinds (such records are dropped and counted; the share is "
+      "taken over at least 100 records).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +207,9 @@ def validate(config):
   if data.crop_size <= 0 or data.crop_size % 16:
     raise ValueError(f"--crop_size must be a positive multiple of 16 (the generator "
                      f"downsamples 4 times), got {data.crop_size}")
+  if not 0 <= data.max_dropped_fraction <= 1:
+    raise ValueError("--max_dropped_fraction must be in [0, 1], got "
+                     f"{data.max_dropped_fraction}")
   if not 0 < data.hint_geometric_p <= 1:
     raise ValueError(f"--hint_geometric_p must be in (0, 1], got {data.hint_geometric_p}")
   if not 0 < data.hint_dense_geometric_p <= 1:

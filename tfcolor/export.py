@@ -3,12 +3,13 @@
   python -m tfcolor.export --model_dir=runs/demo --export_dir=exports/demo \
       [--tflite=exports/demo.tflite --tflite_size=512 \
        --quantize=none|float16|dynamic_int8|int8 \
-       [--representative_data=GLOB --int8_io=float|uint8]]
+       [--representative_data=GLOB --int8_io=float|uint8]] [--web_demo=DIR]
 
 Writes EXPORT_DIR/<version>/ (version = the checkpoint's step) with the
 signatures serving_default (uint8 line art + RGBA hints -> uint8 image, any
 size) and colorize_float; the TFLite model is converted from a temporary
-SavedModel at one fixed size. See docs/deployment.md.
+SavedModel at one fixed size; --web_demo=DIR writes a static folder that colours
+in the browser with it (tfcolor.studio.web_demo). See docs/deployment.md.
 """
 
 from absl import app, logging
@@ -28,7 +29,7 @@ def main(argv):
   except ValueError as error:
     raise app.UsageError(str(error)) from None
   result = export.run_export(config)
-  for key in ("saved_model", "tflite"):
+  for key in ("saved_model", "tflite", "web_demo"):
     if key in result:
       logging.info("%s: %s", key, result[key])
       print(f"{key}: {result[key]}")

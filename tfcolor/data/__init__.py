@@ -10,6 +10,7 @@ _EXPORTS = {
     "make_train_dataset": "tfcolor.data.input_pipeline",
     "make_eval_dataset": "tfcolor.data.input_pipeline",
     "resolve_files": "tfcolor.data.input_pipeline",
+    "count_dropped_records": "tfcolor.data.input_pipeline",
     "sample_hints": "tfcolor.data.hints",
     "sample_hint_patches": "tfcolor.data.hints",
     "hints_from_patches": "tfcolor.data.hints",

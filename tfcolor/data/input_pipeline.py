@@ -6,10 +6,11 @@ Training (`make_train_dataset`), per example and all in graph:
   `crop_size` cut at the same place from image and line art (records whose
   shorter side is below the crop are first resized up, aspect kept) -> random
   horizontal flip of both -> hints from the cropped ground truth -> batch.
-Records that carry none of the configured kinds are skipped (filtered out),
-not an error; the first record is checked when the dataset is made, so a
-dataset built without any of `--lineart_kinds` fails early with a clear error
-instead of spinning forever.
+Records that carry none of the configured kinds are dropped, counted and
+reported, and more than `--max_dropped_fraction` of them stops the run
+(`tfcolor.data.dropped_records`); the first record is checked when the
+dataset is made, so a dataset built without any of `--lineart_kinds` fails
+early with a clear error.
 
 Damaged input (`_read_records`): empty files (0 bytes: no records) are named
 in a warning and left out; if every file is empty, a ValueError names the
@@ -47,8 +48,10 @@ import sys
 import tensorflow as tf
 from absl import logging
 
+from tfcolor.data import dropped_records
 from tfcolor.data import hints as hints_lib
 from tfcolor.data import schema
+from tfcolor.data import shard_sets
 
 _SIZE_MULTIPLE = 16  # The generator downsamples 4 times.
 _EVAL_SEED_SALT = 0x5EED  # Second word of the stateless seed of eval examples.
@@ -65,7 +68,8 @@ def resolve_files(patterns, flag_name):
     flag_name: named in errors, e.g. "--train_data".
 
   Raises:
-    ValueError: nothing given, or a pattern that matches no file.
+    ValueError: nothing given, a pattern that matches no file, or shards of
+      two builds of one split (`shard_sets.check_single_set`).
   """
   if isinstance(patterns, str):
     patterns = patterns.split(",")
@@ -79,7 +83,9 @@ def resolve_files(patterns, flag_name):
     if not matches:
       raise ValueError(f"{flag_name}: pattern {pattern!r} matches no files")
     files.extend(matches)
-  return sorted(set(files))
+  files = sorted(set(files))
+  shard_sets.check_single_set(files, flag_name)
+  return files
 
 
 def _name_files(files):
@@ -190,6 +196,10 @@ def _parse(serialized, kinds):
 
 def _has_lineart(parsed):
   return tf.reduce_any(parsed["present"])
+
+
+def _drop_reason(kinds, flag_name):
+  return f"no line art of --lineart_kinds={','.join(kinds)} ({flag_name})"
 
 
 def _choose_kind(present, probs, seed):
@@ -497,7 +507,9 @@ def _train_dataset(data_config, batch_size, seed=0, input_context=None,
           _parse(serialized, kinds),
           tf.random.experimental.stateless_fold_in(base_seed, index)),
       num_parallel_calls=calls, deterministic=deterministic)
-  dataset = dataset.filter(lambda parsed, _: _has_lineart(parsed))
+  dataset = dropped_records.counted_filter(
+      dataset, lambda parsed, _: _has_lineart(parsed), data_config.max_dropped_fraction,
+      _drop_reason(kinds, flag_name))
   dataset = dataset.map(
       lambda parsed, example_seed: _train_example(
           parsed, example_seed, data_config, probs, all_kinds),
@@ -560,7 +572,9 @@ def make_eval_dataset(data_config, batch_size, files=None):
       lambda path, size: _read_records(path, size, "raise"))
   dataset = dataset.map(lambda serialized: _parse(serialized, kinds),
                         num_parallel_calls=calls, deterministic=True)
-  dataset = dataset.filter(_has_lineart)
+  dataset = dropped_records.counted_filter(
+      dataset, _has_lineart, data_config.max_dropped_fraction,
+      _drop_reason(kinds, flag_name))
   dataset = dataset.map(lambda parsed: _eval_example(parsed, data_config, probs),
                         num_parallel_calls=calls, deterministic=True)
   dataset = dataset.batch(batch_size)
@@ -569,6 +583,17 @@ def make_eval_dataset(data_config, batch_size, files=None):
   options = tf.data.Options()
   options.deterministic = True
   return dataset.with_options(options)
+
+
+def count_dropped_records(data_config, files, flag_name="files"):
+  """(records, records without any of --lineart_kinds) in `files`; reads them all."""
+  kinds, _ = _kind_probabilities(data_config)
+  files, sizes = _non_empty_files(resolve_files(files, flag_name), flag_name)
+  parsed = _record_files(files, sizes).flat_map(
+      lambda path, size: _read_records(path, size, "raise")).map(
+          lambda serialized: _parse(serialized, kinds),
+          num_parallel_calls=_num_parallel_calls(data_config))
+  return dropped_records.count_dropped(parsed, _has_lineart)
 
 
 def make_preview_dataset(data_config, seed=0, flag_name="--train_data"):

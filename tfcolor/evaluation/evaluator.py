@@ -51,6 +51,7 @@ from tfcolor import config as config_lib
 from tfcolor import data as tfcolor_data
 from tfcolor import io_utils
 from tfcolor import visualize
+from tfcolor.data import dropped_records
 from tfcolor.evaluation import fid as fid_lib
 from tfcolor.evaluation import inception
 from tfcolor.evaluation import metrics
@@ -344,6 +345,21 @@ def _make_colorize_fn(generator):
   return colorize
 
 
+def _count_skipped_records(data_config, files):
+  """(records, records without the run's line art kinds); raises above the limit."""
+  records, skipped = tfcolor_data.count_dropped_records(data_config, list(files))
+  if skipped:
+    logging.warning("Skipping %d of %d records: no line art of --lineart_kinds=%s",
+                    skipped, records, ",".join(data_config.lineart_kinds))
+  if dropped_records.too_many(records, skipped, data_config.max_dropped_fraction):
+    raise ValueError(
+        f"{skipped} of {records} records have no line art of --lineart_kinds="
+        f"{','.join(data_config.lineart_kinds)}: more than --max_dropped_fraction="
+        f"{data_config.max_dropped_fraction:g}; evaluate with the kinds the split was "
+        "built with, or raise --max_dropped_fraction")
+  return records, skipped
+
+
 def evaluate(model_dir, eval_config, data_overrides=None,
              feature_extractor=None, keras_weights="imagenet"):
   """Evaluates a run's checkpoint and writes its report and grid.
@@ -365,6 +381,7 @@ def evaluate(model_dir, eval_config, data_overrides=None,
   logging.info("Evaluating %s (generator %s, step %s) on %d files of split %s",
                plan.checkpoint, plan.config.model.generator, plan.step, len(plan.files),
                eval_config.split)
+  records, skipped = _count_skipped_records(data_config, plan.files)
   dataset = tfcolor_data.make_eval_dataset(data_config, eval_config.eval_batch_size,
                                            files=list(plan.files))
   if not eval_config.fid_inception:
@@ -414,6 +431,8 @@ def evaluate(model_dir, eval_config, data_overrides=None,
       "split": eval_config.split,
       "files": list(plan.files),
       "num_examples": scores.count,
+      "records_read": records,
+      "records_skipped": skipped,
       "fid": fid_value,
       "fid_inception": eval_config.fid_inception,
       "comparable_with_papers": comparable,
@@ -446,8 +465,10 @@ def summary_line(report):
       f"FID {_number(report['fid'], 3)} ({report['fid_inception']}, "
       f"{'comparable' if report['comparable_with_papers'] else 'not comparable'} "
       "with papers)")
+  skipped = report.get("records_skipped")
+  skipped_text = f" ({skipped} records skipped: no line art of the run's kinds)" if skipped else ""
   return (f"step {report['step']}, {report['num_examples']} examples of "
-          f"{report['split']}: {fid_text}, PSNR {_number(report['psnr'], 2)} dB, "
+          f"{report['split']}{skipped_text}: {fid_text}, PSNR {_number(report['psnr'], 2)} dB, "
           f"SSIM {_number(report['ssim'], 4)}, hint error pixels "
           f"{_number(hints['pixel_error'], 1)} regions {_number(hints['region_error'], 1)} "
           f"(ground truth {_number(hints['ground_truth_pixel_error'], 1)} / "

@@ -5,4 +5,5 @@
   export         SavedModel (TF Serving layout) and TFLite conversion
   tflite_runner  runs a .tflite export on images of any size
   hint_files     hint PNG layers and points files -> RGBA hint arrays
+  page_scaling   pages over --max_side go through the model scaled down and back
 """

@@ -38,8 +38,21 @@ class SavedModelColorizer:
   """uint8 batches through a SavedModel's serving_default signature."""
 
   def __init__(self, path):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    self._serve = tf.saved_model.load(path).signatures["serving_default"]
+    # pylint: disable=import-outside-toplevel
+    from google.protobuf import message
+    import tensorflow as tf
+    from tfcolor import checkpoint_recovery
+    try:
+      signatures = tf.saved_model.load(path).signatures
+    except (message.DecodeError,) + checkpoint_recovery.READ_ERRORS as error:
+      raise ValueError(
+          f"--model={path}: the SavedModel is damaged or incomplete "
+          f"({checkpoint_recovery.read_error_reason(error)}); export it again with "
+          "python -m tfcolor.export") from None
+    if "serving_default" not in signatures:
+      raise ValueError(f"--model={path}: the SavedModel has no serving_default signature "
+                       f"(it has {sorted(signatures)}); is it a tfcolor export?")
+    self._serve = signatures["serving_default"]
 
   def colorize_batch(self, lineart, hints):
     return self._serve(lineart=lineart, hints=hints)["image"].numpy()

@@ -63,6 +63,10 @@ class ExportConfig:
       "", "TFRecord glob(s) whose fixed-hint eval crops calibrate --quantize=int8.")
   representative_examples: int = field(
       64, "Examples of --representative_data used for int8 calibration.")
+  web_demo: str = field(
+      "", "Also write a static web demo folder here: the studio page colouring in the "
+      "visitor's browser with the TFLite model (--tflite_size, --quantize), LiteRT.js "
+      "(needs `npm ci`) and a sample page; '' = none.")
   int8_io: str = field(
       "float", "Inputs and output of a --quantize=int8 model: float (float32, "
       "quantised inside the model) or uint8 (quantised tensors; apply each one's "
@@ -73,8 +77,8 @@ def validate_export_config(config):
   """Raises ValueError naming the flag for settings that cannot work."""
   if not config.model_dir:
     raise ValueError("--model_dir is required")
-  if not config.export_dir and not config.tflite:
-    raise ValueError("nothing to do: give --export_dir and/or --tflite")
+  if not config.export_dir and not config.tflite and not config.web_demo:
+    raise ValueError("nothing to do: give --export_dir, --tflite and/or --web_demo")
   if config.version < 0:
     raise ValueError(f"--version must be >= 0, got {config.version}")
   if config.tflite_size <= 0 or config.tflite_size % SIZE_MULTIPLE:
@@ -333,18 +337,25 @@ def run_export(config):
   from tfcolor.serving import model_loading
 
   validate_export_config(config)
+  if config.web_demo:
+    from tfcolor.studio import web_demo  # pylint: disable=import-outside-toplevel
+    web_demo.check_destination(config.web_demo)
   loaded = model_loading.load_generator(config.model_dir, config.checkpoint)
   result = {"checkpoint": loaded.checkpoint_path, "step": loaded.step}
   if config.export_dir:
     version = choose_version(config.export_dir, loaded.step, config.version)
     result["saved_model"] = export_saved_model(loaded.generator, config.export_dir,
                                                version)
-  if config.tflite:
+  if config.tflite or config.web_demo:
     representative = None
     if config.quantize == "int8":
       representative = representative_dataset(
           config.representative_data, config.tflite_size, config.representative_examples)
     model_bytes = convert_tflite(loaded.generator, config.tflite_size, config.quantize,
                                  representative, config.int8_io)
+  if config.tflite:
     result["tflite"] = write_tflite(config.tflite, model_bytes)
+  if config.web_demo:
+    io_spec = tflite_runner.TFLiteColorizer(model_content=model_bytes).io_spec()
+    result["web_demo"] = web_demo.write_web_demo(config.web_demo, model_bytes, io_spec)["path"]
   return result

@@ -81,9 +81,18 @@ def read_lineart(path):
     raise FileNotFoundError(f"line art {path} does not exist")
   try:
     with Image.open(path) as image:
-      if image.mode in ("RGBA", "LA", "P"):  # transparent paper is white paper
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image.convert("RGBA"))
-      return np.asarray(image.convert("L"), np.uint8)
+      return lineart_from_image(image)
   except (OSError, SyntaxError) as error:
     raise ValueError(f"line art {path} is not an image PIL can read: {error}") from None
+
+
+def lineart_from_image(image):
+  """An opened PIL image -> uint8 grayscale (H, W); transparent paper is white paper.
+
+  The one conversion of line art files, shared by this CLI path and the studio's
+  uploads, so both give the model the same pixels.
+  """
+  if image.mode in ("RGBA", "LA", "P"):
+    background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    image = Image.alpha_composite(background, image.convert("RGBA"))
+  return np.asarray(image.convert("L"), np.uint8)

@@ -15,6 +15,7 @@ import typing
 from absl import logging
 import tensorflow as tf
 
+from tfcolor import checkpoint_recovery
 from tfcolor import config as config_lib
 from tfcolor.models import factory
 from tfcolor.training import checkpointing
@@ -64,14 +65,23 @@ def read_config(model_dir):
 
 
 def resolve_checkpoint(model_dir, checkpoint=""):
-  """The checkpoint path to load: `checkpoint` if given, else the run's latest."""
+  """The checkpoint path to load, checked to read completely.
+
+  `checkpoint` if given (an error names it when it does not read), else the
+  run's newest readable checkpoint: newer damaged ones are skipped with a
+  warning (`tfcolor.checkpoint_recovery`, the trainer's rule too).
+  """
   if checkpoint:
     if not tf.io.gfile.exists(checkpoint + ".index"):
       raise FileNotFoundError(f"--checkpoint={checkpoint}: no such checkpoint "
                               f"({checkpoint}.index is missing)")
+    try:
+      checkpoint_recovery.check_readable(checkpoint)
+    except checkpoint_recovery.UnreadableCheckpointError as error:
+      raise ValueError(f"--checkpoint={checkpoint}: {error}") from None
     return checkpoint
   directory = os.path.join(model_dir, checkpointing.CHECKPOINT_DIR)
-  path = tf.train.latest_checkpoint(directory)
+  path, _ = checkpoint_recovery.newest_readable(directory)
   if path is None:
     raise FileNotFoundError(f"--model_dir={model_dir}: no checkpoint in {directory}")
   return path
@@ -110,11 +120,11 @@ def load_generator(model_dir, checkpoint=""):
   path = resolve_checkpoint(model_dir, checkpoint)
   model_config = dataclasses.replace(config.model, vgg_weights="none")
   generator = factory.build_generator(model_config)
-  status = tf.train.Checkpoint(generator=generator).read(path)
-  status.expect_partial()
   try:
+    status = tf.train.Checkpoint(generator=generator).read(path)
+    status.expect_partial()
     status.assert_existing_objects_matched()
-  except AssertionError as error:
+  except (AssertionError,) + checkpoint_recovery.READ_ERRORS as error:
     raise ValueError(f"checkpoint {path} does not match the generator described by "
                      f"{model_dir}/config.json: {error}") from None
   step = checkpoint_step(path)

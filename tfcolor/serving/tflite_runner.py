@@ -69,6 +69,23 @@ class TFLiteColorizer:
     # "float32", or "uint8" for int8 models with quantised I/O.
     self.io_type = np.dtype(self._input_details[LINEART_KEY]["dtype"]).name
 
+  def io_spec(self):
+    """What the browser's runner needs and LiteRT.js does not report (JSON-ready).
+
+    {"size": S, "ioType": "float32" | "uint8", "quantization": None, or for
+    uint8 I/O {"lineart" | "hints" | "image": {"scale", "zeroPoint"}}}: the
+    `quantization` option of litert_runtime.js's `loadColorizer`.
+    """
+    quantization = None
+    if self.io_type == "uint8":
+      quantization = {}
+      for key, details in ((LINEART_KEY, self._input_details[LINEART_KEY]),
+                           (HINTS_KEY, self._input_details[HINTS_KEY]),
+                           (IMAGE_KEY, self._output_details[IMAGE_KEY])):
+        scale, zero_point = details["quantization"]
+        quantization[key] = {"scale": float(scale), "zeroPoint": int(zero_point)}
+    return {"size": self.size, "ioType": self.io_type, "quantization": quantization}
+
   def run_float(self, lineart, hints):
     """Model-range float inputs (1, S, S, 1) and (1, S, S, 4) -> (1, S, S, 3) float."""
     outputs = self._runner(**{
@@ -92,8 +109,8 @@ class TFLiteColorizer:
     size = self.size
     scale = min(size / height, size / width)
     fit_h, fit_w = max(1, round(height * scale)), max(1, round(width * scale))
-    lineart_fit = np.asarray(Image.fromarray(lineart).resize(
-        (fit_w, fit_h), Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC))
+    lineart_fit = resize_separable(
+        lineart, fit_h, fit_w, Image.Resampling.BOX if scale < 1 else Image.Resampling.BICUBIC)
     hints_fit = np.asarray(Image.fromarray(hints, "RGBA").resize(
         (fit_w, fit_h), Image.Resampling.NEAREST))
     lineart_canvas = np.full((size, size), 255, np.uint8)
@@ -104,9 +121,24 @@ class TFLiteColorizer:
                            hints_to_model(hints_canvas[None]))
     image = image_to_uint8(image[0, :fit_h, :fit_w])
     if (fit_h, fit_w) != (height, width):
-      image = np.asarray(Image.fromarray(image).resize((width, height),
-                                                       Image.Resampling.BICUBIC))
+      image = resize_separable(image, height, width, Image.Resampling.BICUBIC)
     return image
+
+
+def resize_separable(image, height, width, resample):
+  """Pillow's resize of a uint8 L or RGB array, first along x, then along y.
+
+  Two one-axis resizes instead of one: Pillow picks the order of its two
+  passes by itself (and the order changes the 8-bit rounding), so this fixes
+  it for the browser's copy of these steps (studio/static/ondevice/model_io.js).
+  """
+  from PIL import Image  # pylint: disable=import-outside-toplevel
+  picture = Image.fromarray(np.asarray(image, np.uint8))
+  if picture.width != width:
+    picture = picture.resize((width, picture.height), resample)
+  if picture.height != height:
+    picture = picture.resize((width, height), resample)
+  return np.asarray(picture)
 
 
 def quantize(values, details):

@@ -10,6 +10,12 @@ writes into `model_dir/checkpoints/`; the others write to a temporary folder
 of their own and delete it at once (the usual TF pattern). Every worker
 restores from the chief's folder, so `model_dir` must be on storage all workers
 share (one host's disk, GCS, NFS).
+
+Resuming uses the newest checkpoint that reads completely
+(`tfcolor.checkpoint_recovery`): damaged newer ones are skipped with a
+warning and moved into `checkpoints/unreadable/` by the chief, never deleted
+or overwritten; when checkpoints exist but none reads, the run stops before
+any step instead of starting from scratch.
 """
 
 import json
@@ -18,6 +24,7 @@ import os
 from absl import logging
 import tensorflow as tf
 
+from tfcolor import checkpoint_recovery
 from tfcolor import config as config_lib
 from tfcolor import io_utils
 
@@ -100,15 +107,30 @@ class Checkpointer:
     self.last_saved_step = None
 
   def latest(self):
-    """Path of the chief's newest checkpoint, or None."""
+    """Path of the chief's newest checkpoint in its state file, or None."""
     return tf.train.latest_checkpoint(self.directory)
 
+  def has_checkpoints(self):
+    """Whether the chief's folder holds any checkpoint files (readable or not)."""
+    return bool(checkpoint_recovery.checkpoint_files(self.directory))
+
   def restore_latest(self):
-    """Restores the newest checkpoint if there is one; returns its step (or 0)."""
-    path = self.latest()
+    """Restores the newest checkpoint that reads completely; returns its step (or 0).
+
+    Raises checkpoint_recovery.NoReadableCheckpointError when checkpoints exist
+    but none reads, and ValueError when one reads but does not fit this run's
+    networks and optimizers; in both cases nothing was changed on disk.
+    """
+    path, skipped = checkpoint_recovery.newest_readable(self.directory)
     if path is None:
       return 0
-    self.checkpoint.restore(path).assert_existing_objects_matched()
+    try:
+      self.checkpoint.restore(path).assert_existing_objects_matched()
+    except (AssertionError,) + checkpoint_recovery.READ_ERRORS as error:
+      raise ValueError(f"checkpoint {path} reads but does not restore into this run's "
+                       f"networks and optimizers: {str(error).splitlines()[0]}") from None
+    if self._is_chief:
+      checkpoint_recovery.set_aside(self.directory, skipped)
     step = int(self.step.numpy())
     self.last_saved_step = step
     logging.info("Restored %s (step %d)", path, step)

@@ -151,12 +151,12 @@ class Trainer:
     self._sample_batch = None
 
   def restore(self):
-    """Resumes from model_dir's latest checkpoint (if any); returns the step.
+    """Resumes from model_dir's newest readable checkpoint (if any); returns the step.
 
     Refuses (ValueError naming the flags) when the saved architecture differs.
     Also (re)writes model_dir/config.json on the chief.
     """
-    if self.checkpointer.latest() is not None:
+    if self.checkpointer.has_checkpoints():
       checkpointing.check_resumable(self.model_dir, self.config)
     step = self.checkpointer.restore_latest()
     if self.is_chief:
