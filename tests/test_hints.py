@@ -4,17 +4,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfcolor.config import DataConfig
 from tfcolor.data import hints
 
 NUM_DRAWS = 4000
 
 
 def _draws(height, width, num_draws=NUM_DRAWS, **kwargs):
-  """num_draws independent HintPatches (numpy), one per seed, drawn in a tf.data map."""
+  """num_draws independent HintPatches (numpy), one per seed, drawn in a tf.data map.
+
+  kwargs are `HintSampling` fields.
+  """
+  sampling = hints.HintSampling(**kwargs)
   seeds = tf.data.Dataset.range(num_draws).map(
       lambda i: tf.stack([i, tf.constant(17, tf.int64)]))
   patches = seeds.map(lambda seed: hints.sample_hint_patches(
-      height, width, seed, **kwargs)._asdict())
+      height, width, seed, sampling)._asdict())
   batch = next(iter(patches.batch(num_draws)))
   return {name: value.numpy() for name, value in batch.items()}
 
@@ -41,6 +46,34 @@ def test_count_is_geometric_from_zero_with_p(draws):
 def test_count_is_capped_and_p_one_gives_no_hints():
   assert _draws(16, 16, 200, geometric_p=1e-6)["count"].max() == hints.MAX_HINT_PATCHES
   assert _draws(16, 16, 200, geometric_p=1.0)["count"].max() == 0
+
+
+def test_a_dense_fraction_mixes_two_geometric_counts():
+  """With dense_fraction f, P(N = 0) = f p_dense + (1 - f) p_sparse, and the
+  sparse-only settings of the same seeds give the paper's draw exactly."""
+  mixed = _draws(64, 48, geometric_p=0.5, dense_geometric_p=0.02, dense_fraction=0.25)
+  expected_zero = 0.25 * 0.02 + 0.75 * 0.5
+  sigma = np.sqrt(expected_zero * (1 - expected_zero) / NUM_DRAWS)
+  assert abs(np.mean(mixed["count"] == 0) - expected_zero) < 4 * sigma
+  # About a quarter of the draws are dense: far more than 10 patches, which a
+  # sparse draw at p = 0.5 gives with probability 0.5**11 ~ 5e-4.
+  assert abs(np.mean(mixed["count"] > 10) - 0.25 * 0.98 ** 11) < 0.03
+  sparse = _draws(64, 48, geometric_p=0.5, dense_geometric_p=0.02, dense_fraction=0.0)
+  plain = _draws(64, 48, geometric_p=0.5)
+  for name in plain:  # the mix leaves the other draws as they were
+    np.testing.assert_array_equal(sparse[name], plain[name])
+  np.testing.assert_array_equal(mixed["sides"], plain["sides"])
+  # The examples that drew sparse (about 3 in 4) keep their count.
+  same_count = np.mean(mixed["count"] == plain["count"])
+  assert 0.72 < same_count < 0.8, same_count
+
+
+def test_hint_sampling_reads_the_data_config():
+  config = DataConfig(hint_geometric_p=0.3, hint_max_side=5, hint_dense_geometric_p=0.05,
+                      hint_dense_fraction=0.5)
+  sampling = hints.HintSampling.from_config(config)
+  assert sampling == hints.HintSampling(0.3, 5, 0.05, 0.5)
+  assert hints.HintSampling.from_config(DataConfig()) == hints.HintSampling()
 
 
 def test_sides_are_uniform_on_1_to_max_side(draws):

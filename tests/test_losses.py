@@ -92,6 +92,21 @@ def test_perceptual_loss_weights_layers():
     losses.perceptual_loss(real, fake, (1.0,))
 
 
+def test_a_zero_weight_perceptual_layer_is_left_out_of_the_loss():
+  """Not multiplied by 0 but dropped: its features are not needed at all (so a
+  traced step skips the VGG layers that only feed it), and even non-finite
+  features there cannot reach the loss or the gradient."""
+  real = [tf.ones((2, 4, 4, 3)), tf.ones((2, 2, 2, 5))]
+  fake_first = tf.Variable(tf.zeros((2, 4, 4, 3)))
+  fake_second = tf.Variable(tf.fill((2, 2, 2, 5), float("inf")))
+  with tf.GradientTape() as tape:
+    loss = losses.perceptual_loss(real, [fake_first, fake_second], (0.5, 0.0))
+    total = tf.reduce_sum(loss)
+  np.testing.assert_allclose(loss, [0.5, 0.5], rtol=1e-6)
+  first_grad, second_grad = tape.gradient(total, [fake_first, fake_second])
+  assert second_grad is None and np.all(np.isfinite(first_grad))
+
+
 def test_bfloat16_inputs_give_float32_losses():
   outputs = [[tf.zeros((2, 2, 2, 3), tf.bfloat16), tf.zeros((2, 2, 2, 1), tf.float32)]]
   assert losses.feature_matching_loss(outputs, outputs).dtype == tf.float32

@@ -47,6 +47,12 @@ class DataConfig:
   hint_geometric_p: float = field(
       0.125, "Geometric p of the hint count from 0: P(N=0)=p, mean (1-p)/p.")
   hint_max_side: int = field(8, "Hint patch side is uniform on 1..hint_max_side.")
+  hint_dense_fraction: float = field(
+      0.0, "Probability that an example's hint count is drawn dense, with "
+      "--hint_dense_geometric_p, instead of sparse with --hint_geometric_p (0 = "
+      "the paper). The trainer's sample grids always draw sparse hints.")
+  hint_dense_geometric_p: float = field(
+      0.02, "Geometric p of the dense hint count (mean (1-p)/p, capped at 64).")
   shuffle_buffer: int = field(1024, "Examples in the training shuffle buffer.")
   num_parallel_calls: int = field(
       -1, "Parallel calls of the per-example map (-1 = tf.data.AUTOTUNE).")
@@ -226,6 +232,11 @@ def validate(config):
                      f"{data.max_dropped_fraction}")
   if not 0 < data.hint_geometric_p <= 1:
     raise ValueError(f"--hint_geometric_p must be in (0, 1], got {data.hint_geometric_p}")
+  if not 0 < data.hint_dense_geometric_p <= 1:
+    raise ValueError("--hint_dense_geometric_p must be in (0, 1], got "
+                     f"{data.hint_dense_geometric_p}")
+  if not 0 <= data.hint_dense_fraction <= 1:
+    raise ValueError(f"--hint_dense_fraction must be in [0, 1], got {data.hint_dense_fraction}")
   if data.hint_max_side < 1 or data.hint_max_side > data.crop_size:
     raise ValueError(f"--hint_max_side must be in 1..crop_size, got {data.hint_max_side}")
   if len(model.down_filters) != 4 or len(model.up_filters) != 4:

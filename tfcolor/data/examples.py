@@ -127,8 +127,7 @@ def example(parsed, image, lineart, kind_index, hint_seed, data_config, all_kind
   """
   size = tf.shape(image)
   patches = hints_lib.sample_hint_patches(
-      size[0], size[1], hint_seed, data_config.hint_geometric_p,
-      data_config.hint_max_side)
+      size[0], size[1], hint_seed, hints_lib.HintSampling.from_config(data_config))
   example = {"key": parsed["key"], "image": image, "lineart": lineart,
              "hint_patches": patches._asdict()}
   if all_kinds:

@@ -12,6 +12,15 @@ under it. For one example:
   patch lies inside the image and hints gather near the centre;
 - where patches overlap, the later patch wins (its colour, its mean).
 
+A run may mix two hint densities (`--hint_dense_fraction`): each example then
+draws its count with `--hint_dense_geometric_p` (dense: many patches, much
+colour to learn from) with that probability, else with `--hint_geometric_p`
+(sparse: the handful of points a person gives). The choice is one more
+stateless draw from a seed folded from the example's seed, so the other draws
+are the same as without the mix. `HintSampling` holds these settings, and
+`HintSampling.from_config(data_config)` reads them: the one definition of the
+hint draw for training, evaluation and the trainer's sample grids.
+
 The result is (H, W, 4): RGB in [-1, 1] where hinted and 0 elsewhere, then the
 mask (1 = hinted). Everything is stateless random ops on an explicit seed, so
 the same seed gives the same hints on every run and on every machine; training
@@ -29,10 +38,37 @@ palette gather ~8 ms.
 """
 
 import collections
+import dataclasses
 
 import tensorflow as tf
 
 MAX_HINT_PATCHES = 64
+_DENSE_DRAW_SALT = 0xD5 # Folded into an example's seed for its dense/sparse choice.
+
+
+@dataclasses.dataclass(frozen=True)
+class HintSampling:
+  """How one example's hints are drawn (the hint fields of `DataConfig`).
+
+  geometric_p: P(N = 0) of the sparse geometric patch count.
+  max_side: patch sides are uniform on 1..max_side (clamped to min(H, W)).
+  dense_geometric_p: P(N = 0) of the dense count.
+  dense_fraction: probability that an example draws the dense count.
+  max_patches: cap on N.
+  """
+
+  geometric_p: float = 0.125
+  max_side: int = 8
+  dense_geometric_p: float = 0.02
+  dense_fraction: float = 0.0
+  max_patches: int = MAX_HINT_PATCHES
+
+  @classmethod
+  def from_config(cls, data_config):
+    return cls(geometric_p=data_config.hint_geometric_p,
+               max_side=data_config.hint_max_side,
+               dense_geometric_p=data_config.hint_dense_geometric_p,
+               dense_fraction=data_config.hint_dense_fraction)
 
 HintPatches = collections.namedtuple("HintPatches", ["count", "sides", "tops", "lefts"])
 HintPatches.__doc__ = """Raw draws of one example's hints.
@@ -42,25 +78,29 @@ count: int32 scalar N in [0, MAX_HINT_PATCHES]. sides, tops, lefts: int32
 """
 
 
-def sample_hint_patches(height, width, seed, geometric_p=0.125, max_side=8,
-                        max_patches=MAX_HINT_PATCHES):
+def sample_hint_patches(height, width, seed, sampling=HintSampling()):
   """Draws the hint patch count, sides and corners for an image of height x width.
 
   Args:
     height, width: int scalars (Python or tensors) of the image.
     seed: int32/int64 shape-[2] tensor for the stateless random ops.
-    geometric_p: P(N = 0) of the geometric patch count.
-    max_side: patch sides are uniform on 1..max_side (clamped to min(H, W)).
-    max_patches: cap on N.
+    sampling: a `HintSampling` (default: the paper's sparse draw).
 
   Returns:
     HintPatches of int32 tensors.
   """
   height = tf.cast(height, tf.int32)
   width = tf.cast(width, tf.int32)
+  max_patches, max_side = sampling.max_patches, sampling.max_side
   count_seed, side_seed, top_seed, left_seed = tf.unstack(
       tf.random.experimental.stateless_split(seed, num=4))
 
+  geometric_p = tf.constant(sampling.geometric_p, tf.float32)
+  if sampling.dense_fraction > 0:
+    dense_seed = tf.random.experimental.stateless_fold_in(seed, _DENSE_DRAW_SALT)
+    dense = tf.random.stateless_uniform([], dense_seed) < sampling.dense_fraction
+    geometric_p = tf.where(dense, tf.constant(sampling.dense_geometric_p, tf.float32),
+                           geometric_p)
   keep_going = tf.random.stateless_uniform([max_patches], count_seed) < 1.0 - geometric_p
   count = tf.reduce_sum(tf.math.cumprod(tf.cast(keep_going, tf.int32)))
 
@@ -147,21 +187,19 @@ def _paint_batch(images, patches):
                        tf.stack([batch, height, width, 4]))
 
 
-def sample_hints(image, seed, geometric_p=0.125, max_side=8,
-                 max_patches=MAX_HINT_PATCHES):
+def sample_hints(image, seed, sampling=HintSampling()):
   """Random colour hints for one ground-truth image (see the module docstring).
 
   Args:
     image: (H, W, 3) float32 in [-1, 1].
     seed: int32/int64 shape-[2] tensor for the stateless random ops.
-    geometric_p, max_side, max_patches: as in `sample_hint_patches`.
+    sampling: a `HintSampling`, as in `sample_hint_patches`.
 
   Returns:
     (H, W, 4) float32 hints: RGB in [-1, 1] where hinted, 0 elsewhere, then the mask.
   """
   image = tf.convert_to_tensor(image, tf.float32)
   shape = tf.shape(image)
-  patches = sample_hint_patches(shape[0], shape[1], seed, geometric_p, max_side,
-                                max_patches)
+  patches = sample_hint_patches(shape[0], shape[1], seed, sampling)
   hints = hints_from_patches(image, patches)
   return tf.ensure_shape(hints, image.shape[:2].concatenate([4]))

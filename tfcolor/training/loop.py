@@ -144,9 +144,14 @@ class Trainer:
     return step_fn
 
   def sample_batch(self):
-    """A fixed batch (fixed hints) from --eval_data, else from --train_data."""
+    """A fixed batch (fixed hints) from --eval_data, else from --train_data.
+
+    Its hints are always the sparse draw (--hint_geometric_p, no dense draws):
+    the handful of points a person gives, whatever mix the run trains on.
+    """
     if self._sample_batch is None:
-      data_config = dataclasses.replace(self.config.data, eval_mode="center_crop")
+      data_config = dataclasses.replace(self.config.data, eval_mode="center_crop",
+                                        hint_dense_fraction=0.0)
       files = data_config.eval_data or data_config.train_data
       dataset = tfcolor_data.make_eval_dataset(
           data_config, self.config.train.num_samples, files=files)

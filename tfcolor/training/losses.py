@@ -161,6 +161,10 @@ def perceptual_loss(real_features, fake_features, layer_weights):
                      f"{len(layer_weights)} layer weights")
   total = 0.0
   for real, fake, weight in zip(real_features, fake_features, layer_weights):
+    if not weight:
+      # Left out of the graph, so a traced step does not compute the VGG
+      # layers that only feed it (the demo's zero-weight deep layers).
+      continue
     real = ops.stop_gradient(ops.cast(real, "float32"))
     total += float(weight) * _per_example_mean(ops.abs(real - ops.cast(fake, "float32")))
   return total
