@@ -13,6 +13,7 @@ import sys
 
 from absl import app
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import colorize_files
 
@@ -34,4 +35,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

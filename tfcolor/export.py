@@ -13,6 +13,7 @@ SavedModel at one fixed size. See docs/deployment.md.
 
 from absl import app, logging
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import export
 
@@ -35,4 +36,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -8,8 +8,9 @@ the records, the line art fed this time, the hint map and the hints over the
 line art (see `tfcolor.data.preview`).
 """
 
-from absl import app, flags, logging
+from absl import flags, logging
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 
 FLAGS = flags.FLAGS
@@ -44,4 +45,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import logging
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.training import preflight
 
@@ -47,4 +48,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -14,6 +14,7 @@ import os
 from absl import app, flags, logging
 import tensorflow as tf
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flops as flops_lib
 from tfcolor import io_utils
@@ -79,4 +80,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

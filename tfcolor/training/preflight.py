@@ -7,6 +7,7 @@ reports a missing flag or an empty glob in about a second.
 import glob
 
 from tfcolor import config as config_lib
+from tfcolor import io_utils
 
 
 def _matches(pattern):
@@ -32,6 +33,7 @@ def check_runnable(config):
   config_lib.validate(config)
   if not config.train.model_dir:
     raise ValueError("--model_dir is required (checkpoints, logs and samples go there)")
+  io_utils.check_writable_folder(config.train.model_dir, "--model_dir")
   check_globs(config.data.train_data, "train_data")
   if config.data.eval_data:
     check_globs(config.data.eval_data, "eval_data")
