@@ -13,6 +13,11 @@ Signatures (`SIGNATURES`):
                    -> image uint8 [B, H, W, 3]
   colorize_float:  the same inputs -> image float32 [B, H, W, 3] in [-1, 1]
                    (before rounding; used to check exports against Keras)
+
+Memory grows with the pixels of a call: at the default widths about 1.4 GB
+per megapixel (B x H x W) on CPU, on top of ~1.6 GB for the model
+(`tfcolor.benchmarks.page_memory`). Scale large pages down first
+(`tfcolor.serving.page_scaling`, `tfcolor.colorize --max_side`).
 """
 
 import tensorflow as tf
