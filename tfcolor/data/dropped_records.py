@@ -7,7 +7,8 @@ graph (one `scan`), a warning on stderr naming the count and the reason at
 the 1st, 2nd, 4th, 8th... drop, and an error as soon as more than
 `--max_dropped_fraction` of the records seen are dropped. The share is taken
 over at least `MIN_RECORDS` records, so one bad record at the start of a big
-dataset does not stop it. Evaluation also counts them up front
+dataset does not stop it. Counts are per iterator and input pipeline (each
+worker's pipeline, each new iteration counts from 0). Evaluation also counts them up front
 (`count_dropped`) to report the number and fail before building a model.
 """
 
