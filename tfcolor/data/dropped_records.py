@@ -36,11 +36,12 @@ def counted_filter(dataset, keep_fn, max_fraction, reason):
     reason: why a record is dropped, for the messages (names the flag).
   """
 
-  def count(state, *element):
-    # scan passes a tuple element whole or unpacked, depending on its structure.
-    element = element[0] if len(element) == 1 else element
+  # Decided from the spec, not per call: keep_fn takes a tuple element unpacked.
+  is_tuple = isinstance(dataset.element_spec, tuple)
+
+  def count(state, element):
     seen, dropped = state
-    keep = keep_fn(*element) if isinstance(element, tuple) else keep_fn(element)
+    keep = keep_fn(*element) if is_tuple else keep_fn(element)
     seen += 1
     dropped += tf.cast(tf.logical_not(keep), tf.int64)
     progress = tf.strings.join([tf.strings.as_string(dropped), " of ",
