@@ -27,6 +27,7 @@ from data_tools import images as images_lib
 from data_tools import shards as shards_lib
 from data_tools.extractors import CONFIGS, KINDS, create_extractor
 from data_tools.extractors import configs as extractor_configs_lib
+from tfcolor import cli
 from tfcolor import flags as flags_lib
 from tfcolor import io_utils
 from tfcolor.config import field
@@ -88,6 +89,7 @@ def validate_build_config(config):
     raise ValueError(f"--input_dir={config.input_dir} is not a folder")
   if not config.output_dir:
     raise ValueError("--output_dir is required")
+  io_utils.check_writable_folder(config.output_dir, "--output_dir")
   if not config.extractors:
     raise ValueError("--extractors needs at least one line art kind")
   if len(set(config.extractors)) != len(config.extractors):
@@ -679,4 +681,4 @@ if __name__ == "__main__":
   # (tests, other tools) does not claim names in the global FLAGS.
   define_flags()
   flags.adopt_module_key_flags(flags_lib)  # List them in --help.
-  app.run(main, flags_parser=parse_flags)
+  cli.run(main, flags_parser=parse_flags)

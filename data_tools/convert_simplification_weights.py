@@ -14,13 +14,13 @@ The weights are for non-commercial research only: never ship the output.
 
 import re
 
-from absl import app
 from absl import flags
 from absl import logging
 import numpy as np
 
 from data_tools.extractors import keras2_h5
 from data_tools.extractors import simplification
+from tfcolor import cli
 
 
 def load_state_dict(path):
@@ -131,4 +131,4 @@ def define_flags():
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

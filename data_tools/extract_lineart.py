@@ -22,6 +22,7 @@ from data_tools import images as images_lib
 from data_tools.extractors import configs as extractor_configs_lib
 from data_tools.extractors import (KINDS, ExtractorUnavailableError,
                                    create_extractor)
+from tfcolor import cli
 from tfcolor import flags as flags_lib
 from tfcolor import visualize
 from tfcolor.config import field
@@ -210,4 +211,4 @@ if __name__ == "__main__":
   # (tests, other tools) does not claim names in the global FLAGS.
   define_flags()
   flags.adopt_module_key_flags(flags_lib)  # List them in --help.
-  app.run(main)
+  cli.run(main)

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from absl import app, flags, logging
 
+from tfcolor import cli
 from tfcolor import io_utils
 
 _SUBPIXEL_BITS = 4  # OpenCV `shift`: coordinates carry 4 fractional bits.
@@ -214,4 +215,4 @@ if __name__ == "__main__":
   # Flags are defined only when run as a program, so importing the library
   # (tests, benchmarks) does not claim names like --seed in the global FLAGS.
   _define_flags()
-  app.run(main)
+  cli.run(main)

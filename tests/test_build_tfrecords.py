@@ -512,3 +512,18 @@ def test_a_rebuild_with_other_shards_replaces_only_the_earlier_build(sample_data
   markers = set(os.listdir(out / shards.DONE_DIR))
   assert markers == {name + ".json" for name in new}
   assert report["num_examples"] == sample_dataset.report["num_examples"]
+
+
+@pytest.mark.parametrize("output, message", [
+    ("a_file", "--output_dir=.*a_file is a file, not a folder"),
+    ("a_file/shards", "--output_dir=.*a_file is a file, so the folder cannot be created")])
+def test_an_unusable_output_dir_fails_before_the_input_is_scanned(tmp_path, monkeypatch,
+                                                                  output, message):
+  (tmp_path / "a_file").write_text("x")
+
+  def no_scan(input_dir):
+    raise AssertionError(f"scanned {input_dir}")
+
+  monkeypatch.setattr(build_tfrecords, "list_images", no_scan)
+  with pytest.raises(ValueError, match=message):
+    build_tfrecords.build_dataset(_sample_config(tmp_path, tmp_path / output))

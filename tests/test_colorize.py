@@ -174,3 +174,17 @@ def test_a_damaged_export_is_named_in_one_line(models, tmp_path, damage, reason)
   message = str(error.value)
   assert message.startswith(f"--model={path}: the SavedModel is damaged or incomplete (")
   assert reason in message and "\n" not in message
+
+
+def test_max_side_scales_a_large_page_and_says_so(models, tmp_path, caplog):
+  _write_lineart(tmp_path / "page.png", height=70, width=50)
+  with caplog.at_level(std_logging.INFO, logger="absl"):
+    result = colorize_files.colorize_files(_config(
+        model=models["saved_model"], lineart=str(tmp_path / "page.png"),
+        output=str(tmp_path / "out.png"), max_side=32))
+  assert result["written"] == [str(tmp_path / "out.png")]
+  assert Image.open(tmp_path / "out.png").size == (50, 70)
+  assert "50x70 page colourised at 23x32 (--max_side=32) and scaled back" in caplog.text
+  with pytest.raises(ValueError, match="--max_side"):
+    colorize_files.colorize_files(_config(model=models["saved_model"], lineart="x",
+                                          output="y", max_side=8))

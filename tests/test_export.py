@@ -94,6 +94,22 @@ def test_wrong_rank_or_channels_fail_naming_the_input(exported):
     loose(lineart, hints[0])
 
 
+def test_rank_3_and_an_empty_batch_fail_in_the_graph_naming_the_input(exported):
+  # Tensors reach the graph whatever the signature's specs say (as in TF
+  # Serving); numpy arrays are checked against the specs first (above).
+  lineart, hints = lib.random_inputs(1, 32, 32)
+  serve = exported["loaded"].signatures[signature.SERVING_SIGNATURE]
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"input lineart must be \[batch, height, width, 1\].*32 32 1"):
+    serve(lineart=tf.constant(lineart[0]), hints=tf.constant(hints))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"input hints must be \[batch, height, width, 4\]"):
+    serve(lineart=tf.constant(lineart), hints=tf.constant(hints[0]))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=r"input lineart has an empty batch \(batch size 0\)"):
+    serve(lineart=tf.constant(lineart[:0]), hints=tf.constant(hints[:0]))
+
+
 @pytest.mark.large
 def test_saved_model_cli_show_and_run(exported, tmp_path):
   path = exported["result"]["saved_model"]

@@ -157,3 +157,15 @@ def test_cli_with_npz_inputs(tmp_path, capsys, fid_cli):
   assert report["num_real"] == 11 and report["num_fake"] is None
   np.testing.assert_allclose(report["fid"], _diagonal_closed_form(mu1, var1, mu2, var2),
                              rtol=1e-6)
+
+
+def test_a_set_against_itself_is_zero_not_negative(caplog):
+  # 30 samples in 64 dims: the rounding of sqrt(sigma sigma) puts the raw
+  # formula slightly below 0 (about -1.5e-6 here).
+  features = np.random.default_rng(0).normal(size=(30, 64))
+  sigma, mu = np.cov(features, rowvar=False), features.mean(0)
+  trace_sqrt, _ = fid._trace_sqrt_product(sigma, sigma)  # pylint: disable=protected-access
+  assert 2 * np.trace(sigma) - 2 * trace_sqrt < 0
+  with caplog.at_level("INFO"):
+    assert fid.frechet_distance(mu, sigma, mu, sigma) == 0.0
+  assert "rounded to 0" in caplog.text

@@ -13,6 +13,7 @@ import sys
 
 from absl import app, flags
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import colorize_files
 
@@ -39,4 +40,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

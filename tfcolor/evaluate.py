@@ -15,6 +15,7 @@ data settings, e.g. `--train_data=GLOB` when the data moved, or
 from absl import app
 from absl import flags
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 
@@ -56,4 +57,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -14,6 +14,7 @@ in the browser with it (tfcolor.studio.web_demo). See docs/deployment.md.
 
 from absl import app, flags, logging
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.serving import export
 
@@ -41,4 +42,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

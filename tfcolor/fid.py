@@ -17,6 +17,7 @@ import sys
 
 from absl import app, flags, logging
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 from tfcolor.config import field
@@ -87,4 +88,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

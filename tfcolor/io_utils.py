@@ -36,3 +36,23 @@ def atomic_write_bytes(path, data):
 def atomic_write_json(path, obj):
   """Writes `obj` as indented JSON, atomically."""
   atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def check_writable_folder(path, flag_name):
+  """Raises ValueError naming the flag unless `path` is, or can become, a writable folder.
+
+  Changes nothing: checks the folder, or the nearest existing parent it would
+  be created in. Local paths only (a `scheme://` path is left to its library).
+  """
+  if "://" in path:
+    return
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise ValueError(f"{flag_name}={path} is a file, not a folder")
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise ValueError(f"{flag_name}={path}: {existing} is a file, so the folder cannot "
+                     "be created")
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise ValueError(f"{flag_name}={path}: {existing} is not writable")

@@ -13,6 +13,7 @@ import dataclasses
 
 from absl import app, flags, logging
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 from tfcolor.config import field
@@ -59,4 +60,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -13,6 +13,7 @@ import json
 
 from absl import app, flags
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.models import statistics
 
@@ -42,4 +43,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -16,6 +16,7 @@ tfcolor.evaluate. See docs/evaluation.md.
 from absl import app
 from absl import flags
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 from tfcolor.evaluation import table
@@ -50,4 +51,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -24,6 +24,7 @@ from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 from absl import logging
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.training import preflight
 
@@ -53,4 +54,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

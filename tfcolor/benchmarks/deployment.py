@@ -33,6 +33,7 @@ import time
 from absl import app, flags
 import numpy as np
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.config import field
 
@@ -203,4 +204,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -18,7 +18,8 @@ import os
 import tempfile
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
+from tfcolor import cli
 
 FLAGS = flags.FLAGS
 
@@ -103,4 +104,4 @@ def main(argv):
 
 if __name__ == "__main__":
   _define_flags()
-  app.run(main)
+  cli.run(main)

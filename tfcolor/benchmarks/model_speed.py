@@ -15,6 +15,7 @@ import os
 from absl import app, flags, logging
 import tensorflow as tf
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 from tfcolor import flops as flops_lib
@@ -87,4 +88,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

@@ -22,6 +22,7 @@ from absl import app
 from absl import flags
 import tensorflow as tf
 
+from tfcolor import cli
 from tfcolor import config as config_lib
 from tfcolor import flags as tfcolor_flags
 from tfcolor import flops as flops_lib
@@ -130,4 +131,4 @@ def main(argv):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)

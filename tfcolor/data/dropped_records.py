@@ -7,7 +7,8 @@ graph (one `scan`), a warning on stderr naming the count and the reason at
 the 1st, 2nd, 4th, 8th... drop, and an error as soon as more than
 `--max_dropped_fraction` of the records seen are dropped. The share is taken
 over at least `MIN_RECORDS` records, so one bad record at the start of a big
-dataset does not stop it. Evaluation also counts them up front
+dataset does not stop it. Counts are per iterator and input pipeline (each
+worker's pipeline, each new iteration counts from 0). Evaluation also counts them up front
 (`count_dropped`) to report the number and fail before building a model.
 """
 
@@ -35,11 +36,12 @@ def counted_filter(dataset, keep_fn, max_fraction, reason):
     reason: why a record is dropped, for the messages (names the flag).
   """
 
-  def count(state, *element):
-    # scan passes a tuple element whole or unpacked, depending on its structure.
-    element = element[0] if len(element) == 1 else element
+  # Decided from the spec, not per call: keep_fn takes a tuple element unpacked.
+  is_tuple = isinstance(dataset.element_spec, tuple)
+
+  def count(state, element):
     seen, dropped = state
-    keep = keep_fn(*element) if isinstance(element, tuple) else keep_fn(element)
+    keep = keep_fn(*element) if is_tuple else keep_fn(element)
     seen += 1
     dropped += tf.cast(tf.logical_not(keep), tf.int64)
     progress = tf.strings.join([tf.strings.as_string(dropped), " of ",

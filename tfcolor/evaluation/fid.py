@@ -141,7 +141,14 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
   if imaginary > IMAGINARY_ATOL:
     raise ValueError(f"FID: imaginary component {imaginary:g} in sqrt(sigma1 sigma2)")
   diff = mu1 - mu2
-  return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt)
+  value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt)
+  if value < 0:
+    # The exact distance is >= 0; identical statistics give 0 up to the
+    # rounding of the matrix square root, which can land just below.
+    logging.info("FID: %g rounded to 0 (below 0 only through the rounding of the "
+                 "matrix square root; the statistics are (nearly) identical)", value)
+    value = 0.0
+  return value
 
 
 def save_stats(path, mu, sigma, num):

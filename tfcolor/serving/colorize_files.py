@@ -17,6 +17,7 @@ import numpy as np
 from tfcolor import visualize
 from tfcolor.config import field
 from tfcolor.serving import hint_files
+from tfcolor.serving import page_scaling
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -32,6 +33,11 @@ class ColorizeConfig:
       "--lineart folder, a folder of <name>.png / <name>.txt. '' = automatic.")
   output: str = field("", "Output PNG, or a folder (for a --lineart folder).")
   batch_size: int = field(4, "Images of equal size colourised together (SavedModel).")
+  max_side: int = field(
+      page_scaling.DEFAULT_MAX_SIDE,
+      "Pages whose longer side exceeds this are colourised at this size and scaled "
+      "back (memory grows with the area: ~1.4 GB per megapixel at the default widths); "
+      "0 = never scale.")
 
 
 class SavedModelColorizer:
@@ -157,6 +163,8 @@ def colorize_files(config, colorizer=None):
       raise ValueError(f"--{name} is required")
   if config.batch_size < 1:
     raise ValueError("--batch_size must be >= 1")
+  if config.max_side < 0 or 0 < config.max_side < 16:
+    raise ValueError(f"--max_side must be 0 (never scale) or >= 16, got {config.max_side}")
   jobs = _jobs(config)
   colorizer = colorizer or load_colorizer(config.model)
   progress = Progress(len(jobs))
@@ -181,6 +189,18 @@ def colorize_files(config, colorizer=None):
     except (OSError, ValueError) as error:
       logging.error("skipping %s: %s", job[0], error)
       failed[job[0]] = str(error)
+      progress.update(len(written), len(failed))
+      continue
+    height, width = lineart.shape
+    if page_scaling.scaled_size(height, width, config.max_side) != (height, width):
+      image, _ = page_scaling.colorize_page(colorizer, lineart[..., None], hints,
+                                            config.max_side)
+      logging.info("%s: %dx%d page colourised at %dx%d (--max_side=%d) and scaled back",
+                   job[0], width, height,
+                   *page_scaling.scaled_size(width, height, config.max_side),
+                   config.max_side)
+      visualize.save_png(job[2], image)
+      written.append(job[2])
       progress.update(len(written), len(failed))
       continue
     if pending and pending[0][1].shape != lineart.shape:

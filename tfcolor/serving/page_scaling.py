@@ -1,76 +1,83 @@
-"""Pages larger than `max_side` go through the model scaled down, and come back full size.
+"""Large pages are colourised at a bounded size and scaled back.
 
-The model's cost grows with the pixel count, and a model trained on 512 px
-crops colours a 4000 px scan no better than a 1024 px one. `colorize_page`
-scales the line art down with an area filter and the hint layer so that every
-hint stays a hint of its own colour: a small pixel is hinted when any pixel of
-its area was, and gets the mean colour of those hinted pixels (exactly the
-colour of a one-colour stroke); alpha stays binary (255 or 0). The coloured
-page is scaled back up (bicubic) to the line art's size.
+The generator's activation memory grows with the page area: at the default
+widths about MEMORY_GB_PER_MEGAPIXEL GB per megapixel on CPU on top of the
+1.6 GB of the built model (`python -m tfcolor.benchmarks.page_memory`: a
+1024x1024 page peaked at 3.0 GB, a 4000x3000 page would need about 18 GB).
+The default `DEFAULT_MAX_SIDE` keeps a page within about 3 GB. `colorize_page` runs a page whose longer side exceeds `max_side` at
+`scaled_size` and resizes the result back to the page's size. Shared by
+`tfcolor.colorize` and the studio, so both scale pages the same way.
+
+Scaling down: line art with an area filter (thin lines turn grey instead of
+vanishing); hints point-sampled, so colours stay exact and alpha stays binary:
+every hinted page pixel marks the model pixel it falls in (a 1-px hint
+survives any downscale; where several fall in one pixel, the last in row
+order wins). The model's output is scaled back up with a Lanczos filter.
 """
 
 import numpy as np
 from PIL import Image
 
 DEFAULT_MAX_SIDE = 1024
+# Peak process memory per megapixel of model input at the default widths
+# (float32, CPU), from tfcolor.benchmarks.page_memory; see docs/deployment.md.
+MEMORY_GB_PER_MEGAPIXEL = 1.4
 
 
 def scaled_size(height, width, max_side):
-  """(height, width) scaled to fit `max_side`; unchanged if max_side <= 0 or it fits."""
-  if max_side <= 0 or max(height, width) <= max_side:
+  """(height, width) with the longer side at most `max_side`, aspect kept.
+
+  Unchanged when `max_side` <= 0 or the page already fits.
+  """
+  longer = max(height, width)
+  if max_side <= 0 or longer <= max_side:
     return height, width
-  scale = max_side / max(height, width)
+  scale = max_side / longer
   return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def _resize_channel(values, size):
-  """A float32 (H, W) array area-resized to size (height, width)."""
-  image = Image.fromarray(np.asarray(values, np.float32), mode="F")
-  return np.asarray(image.resize((size[1], size[0]), Image.Resampling.BOX))
+def scale_lineart(lineart, height, width):
+  """uint8 [H, W, 1] line art -> [height, width, 1], area-filtered."""
+  image = Image.fromarray(lineart[..., 0]).resize((width, height), Image.Resampling.BOX)
+  return np.asarray(image, np.uint8)[..., None]
 
 
-def scale_lineart(lineart, size):
-  """uint8 (H, W) line art -> (height, width) of `size`, area filter."""
-  return np.asarray(Image.fromarray(lineart).resize((size[1], size[0]),
-                                                    Image.Resampling.BOX))
-
-
-def scale_hints(hints, size):
-  """uint8 RGBA (H, W, 4) hints -> `size`: mean colour of the hinted pixels, binary alpha."""
-  mask = (hints[..., 3] > 0).astype(np.float32)
-  coverage = _resize_channel(mask, size)
-  scaled = np.zeros(tuple(size) + (4,), np.uint8)
-  hinted = coverage > 0
-  for channel in range(3):
-    weighted = _resize_channel(hints[..., channel] * mask, size)
-    mean = weighted[hinted] / coverage[hinted]
-    scaled[..., channel][hinted] = np.clip(np.round(mean), 0, 255).astype(np.uint8)
-  scaled[..., 3] = np.where(hinted, 255, 0).astype(np.uint8)
+def scale_hints(hints, height, width):
+  """uint8 RGBA hints [H, W, 4] -> [height, width, 4]; exact colours, binary alpha."""
+  page_height, page_width = hints.shape[:2]
+  scaled = np.zeros((height, width, 4), np.uint8)
+  rows, cols = np.nonzero(hints[..., 3] > 0)
+  if rows.size:
+    scaled_rows = rows * height // page_height
+    scaled_cols = cols * width // page_width
+    scaled[scaled_rows, scaled_cols, :3] = hints[rows, cols, :3]
+    scaled[scaled_rows, scaled_cols, 3] = 255
   return scaled
 
 
+def scale_image(image, height, width):
+  """uint8 RGB [h, w, 3] -> [height, width, 3] with a Lanczos filter."""
+  resized = Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS)
+  return np.asarray(resized, np.uint8)
+
+
 def colorize_page(colorizer, lineart, hints, max_side):
-  """Colours one page, scaled down to `max_side` for the model if larger.
+  """Colourises one page, at a bounded size if it is larger than `max_side`.
 
   Args:
-    colorizer: has `colorize_batch(lineart [B,H,W,1], hints [B,H,W,4]) -> uint8 [B,H,W,3]`.
-    lineart: uint8 (H, W, 1).
-    hints: uint8 RGBA (H, W, 4).
-    max_side: the longest side the model sees (<= 0: no limit).
+    colorizer: has `colorize_batch(lineart [B, H, W, 1], hints [B, H, W, 4])`
+      -> uint8 [B, H, W, 3] (the SavedModel or TFLite colorizer of
+      `tfcolor.serving.colorize_files`).
+    lineart: uint8 [H, W, 1]; hints: uint8 [H, W, 4] (alpha > 0 = hinted).
+    max_side: longest side the model sees; <= 0 = never scale.
 
   Returns:
-    (uint8 image (H, W, 3), whether the page was scaled for the model).
+    (uint8 image [H, W, 3] at the page's size, whether it was scaled).
   """
-  lineart, hints = np.asarray(lineart, np.uint8), np.asarray(hints, np.uint8)
-  height, width = lineart.shape[:2]
-  if lineart.shape != (height, width, 1) or hints.shape != (height, width, 4):
-    raise ValueError(f"expected line art (H, W, 1) and hints (H, W, 4) of one size, got "
-                     f"{lineart.shape} and {hints.shape}")
-  size = scaled_size(height, width, max_side)
-  if size == (height, width):
+  page_height, page_width = lineart.shape[:2]
+  height, width = scaled_size(page_height, page_width, max_side)
+  if (height, width) == (page_height, page_width):
     return colorizer.colorize_batch(lineart[None], hints[None])[0], False
-  small = colorizer.colorize_batch(scale_lineart(lineart[..., 0], size)[None, ..., None],
-                                   scale_hints(hints, size)[None])[0]
-  image = Image.fromarray(np.asarray(small, np.uint8)).resize((width, height),
-                                                              Image.Resampling.BICUBIC)
-  return np.asarray(image), True
+  small = colorizer.colorize_batch(scale_lineart(lineart, height, width)[None],
+                                   scale_hints(hints, height, width)[None])[0]
+  return scale_image(small, page_height, page_width), True

@@ -13,6 +13,11 @@ Signatures (`SIGNATURES`):
                    -> image uint8 [B, H, W, 3]
   colorize_float:  the same inputs -> image float32 [B, H, W, 3] in [-1, 1]
                    (before rounding; used to check exports against Keras)
+
+Memory grows with the pixels of a call: at the default widths about 1.4 GB
+per megapixel (B x H x W) on CPU, on top of ~1.6 GB for the model
+(`tfcolor.benchmarks.page_memory`). Scale large pages down first
+(`tfcolor.serving.page_scaling`, `tfcolor.colorize --max_side`).
 """
 
 import tensorflow as tf
@@ -37,18 +42,33 @@ def input_specs(height=None, width=None, batch_size=None):
   }
 
 
+def _assert_rank_4(tensor, message):
+  """Assert op on the rank of `tensor` as fed, whatever its traced spec says.
+
+  The signature's TensorSpec says rank 4, so `tf.debugging.assert_rank` is
+  decided (and dropped) when tracing, and graph optimisation folds `tf.rank`
+  or `tf.size(tf.shape(x))` to 4; but TF Serving and `saved_model_cli` feed
+  whatever arrives, and a rank-3 input then failed deep inside with "slice
+  index 3 of dimension 0 out of bounds". Here the rank is read from the shape
+  values (the index of a -1 appended to them), which nothing can fold.
+  """
+  if tensor.shape.rank is not None and tensor.shape.rank != 4:  # known when tracing
+    raise ValueError(f"{message}, got shape {tensor.shape}")
+  shape = tf.concat([tf.shape(tensor, out_type=tf.int64), [-1]], axis=0)
+  rank = tf.argmin(shape, output_type=tf.int64)
+  return tf.debugging.Assert(tf.equal(rank, 4), [message, "got shape", tf.shape(tensor)])
+
+
 def check_inputs(lineart, hints):
   """Graph assertions on the two uint8 inputs; returns them (with the checks attached).
 
-  A TensorSpec already fixes the rank and channels of a traced signature;
-  these checks also cover callers that trace with looser specs, and the
-  height/width/batch agreement that a spec cannot express.
+  Every check runs when the graph runs, whatever the traced specs say
+  (`_assert_rank_4`): rank, channels, an empty batch, height or width,
+  and the height/width/batch agreement that a spec cannot express.
   """
   checks = [
-      tf.debugging.assert_rank(
-          lineart, 4, message="input lineart must be [batch, height, width, 1]"),
-      tf.debugging.assert_rank(
-          hints, 4, message="input hints must be [batch, height, width, 4] (RGBA)"),
+      _assert_rank_4(lineart, "input lineart must be [batch, height, width, 1]"),
+      _assert_rank_4(hints, "input hints must be [batch, height, width, 4] (RGBA)"),
   ]
   with tf.control_dependencies(checks):
     lineart_shape, hints_shape = tf.shape(lineart), tf.shape(hints)
@@ -63,6 +83,8 @@ def check_inputs(lineart, hints):
             lineart_shape[:3], hints_shape[:3],
             message="inputs lineart and hints must have the same batch size, "
             "height and width"),
+        tf.debugging.assert_positive(
+            lineart_shape[0], message="input lineart has an empty batch (batch size 0)"),
         tf.debugging.assert_positive(
             lineart_shape[1:3], message="input lineart has an empty height or width"),
     ]

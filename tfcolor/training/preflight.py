@@ -5,6 +5,7 @@ reports a missing flag or an empty glob in about a second.
 """
 
 from tfcolor import config as config_lib
+from tfcolor import io_utils
 from tfcolor.data.files import resolve_files
 
 
@@ -13,6 +14,7 @@ def check_runnable(config):
   config_lib.validate(config)
   if not config.train.model_dir:
     raise ValueError("--model_dir is required (checkpoints, logs and samples go there)")
+  io_utils.check_writable_folder(config.train.model_dir, "--model_dir")
   resolve_files(config.data.train_data, "--train_data")
   if config.data.eval_data:
     resolve_files(config.data.eval_data, "--eval_data")

@@ -102,8 +102,8 @@ def attention(lineart: fastapi.UploadFile, hints: typing.Optional[fastapi.Upload
   height, width = lineart_array.shape[:2]
   size = page_scaling.scaled_size(height, width, current_studio.settings.max_side)
   if size != (height, width):
-    lineart_array = page_scaling.scale_lineart(lineart_array[..., 0], size)[..., None]
-    hints_array = page_scaling.scale_hints(hints_array, size)
+    lineart_array = page_scaling.scale_lineart(lineart_array, *size)
+    hints_array = page_scaling.scale_hints(hints_array, *size)
   maps, failure = common.run_model(
       current_studio, "attention",
       lambda: backend.attention_maps(lineart_array, hints_array))
