@@ -18,7 +18,7 @@ def demo(tmp_path_factory):
   folder = tmp_path_factory.mktemp("web") / "demo"
   result = export.run_export(export.ExportConfig(
       model_dir=run.model_dir, web_demo=str(folder),
-      tflite_size=export_testlib.SharedRun.TFLITE_SIZE))
+      tflite_size=export_testlib.SharedRun.TFLITE_SIZE), web_demo_writer=web_demo)
   assert result["web_demo"] == str(folder)
   return folder
 

@@ -33,7 +33,9 @@ def main(argv):
         tfcolor_flags.dataclass_from_flags(export.ExportConfig))
   except ValueError as error:
     raise app.UsageError(str(error)) from None
-  result = export.run_export(config)
+  # pylint: disable=import-outside-toplevel
+  from tfcolor.studio import web_demo  # The studio sits above serving.
+  result = export.run_export(config, web_demo_writer=web_demo)
   for key in ("saved_model", "tflite", "web_demo"):
     if key in result:
       logging.info("%s: %s", key, result[key])

@@ -59,8 +59,12 @@ def validate_export_config(config):
   return config
 
 
-def run_export(config):
+def run_export(config, web_demo_writer=None):
   """Loads the run's generator and writes the requested exports.
+
+  `web_demo_writer` writes `--web_demo`: the module `tfcolor.studio.web_demo`
+  (`check_destination`, `write_web_demo`), passed in by the caller because the
+  studio sits above serving in the import order.
 
   Returns:
     dict with "saved_model" and/or "tflite" paths, "checkpoint" and "step".
@@ -71,8 +75,10 @@ def run_export(config):
 
   validate_export_config(config)
   if config.web_demo:
-    from tfcolor.studio import web_demo  # pylint: disable=import-outside-toplevel
-    web_demo.check_destination(config.web_demo)
+    if web_demo_writer is None:
+      raise ValueError("--web_demo: this caller cannot write a web demo (run "
+                       "python -m tfcolor.export)")
+    web_demo_writer.check_destination(config.web_demo)
   loaded = model_loading.load_generator(config.model_dir, config.checkpoint)
   result = {"checkpoint": loaded.checkpoint_path, "step": loaded.step}
   if config.export_dir:
@@ -92,5 +98,6 @@ def run_export(config):
     result["tflite"] = tflite_export.write_tflite(config.tflite, model_bytes)
   if config.web_demo:
     io_spec = tflite_runner.TFLiteColorizer(model_content=model_bytes).io_spec()
-    result["web_demo"] = web_demo.write_web_demo(config.web_demo, model_bytes, io_spec)["path"]
+    result["web_demo"] = web_demo_writer.write_web_demo(
+        config.web_demo, model_bytes, io_spec)["path"]
   return result
