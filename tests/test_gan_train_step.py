@@ -131,6 +131,15 @@ def test_build_gan_creates_optimizer_slots_before_the_first_step():
   assert dataclasses.asdict(gan.loss_config) == dataclasses.asdict(config.loss)
 
 
+def test_build_gan_decays_the_learning_rate_of_both_optimizers():
+  gan, config = _tiny_gan(train_steps=10, lr_decay_fraction=0.5)
+  for optimizer in (gan.g_optimizer, gan.d_optimizer):
+    optimizer.iterations.assign(4)
+    assert float(optimizer.learning_rate) == pytest.approx(config.train.learning_rate)
+    optimizer.iterations.assign(8)
+    assert float(optimizer.learning_rate) == pytest.approx(config.train.learning_rate * 0.4)
+
+
 def test_wgan_gp_step_adds_weighted_penalty_and_drift_to_the_critic_loss():
   config = testlib.tiny_config("unused", ["unused"])
   config = dataclasses.replace(config, loss=dataclasses.replace(

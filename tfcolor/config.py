@@ -138,6 +138,11 @@ class TrainConfig:
   train_steps: int = field(100_000, "Total training iterations (D and G once each).")
   global_batch_size: int = field(32, "Batch over all replicas.")
   learning_rate: float = field(2e-4, "Adam learning rate of G and D.")
+  lr_decay_fraction: float = field(
+      0.0, "Fraction of --train_steps, at the end, over which the learning rate of G "
+      "and D falls linearly from --learning_rate to 0 (pix2pixHD's schedule; it "
+      "follows the optimizers' step count, so a resumed run continues it); 0 keeps "
+      "it constant.")
   beta_1: float = field(0.5, "Adam beta_1.")
   beta_2: float = field(0.999, "Adam beta_2.")
   strategy: str = field(
@@ -263,6 +268,8 @@ def validate(config):
     raise ValueError("--global_batch_size must be >= 1")
   if train.train_steps < 0:
     raise ValueError("--train_steps must be >= 0")
+  if not 0.0 <= train.lr_decay_fraction <= 1.0:
+    raise ValueError(f"--lr_decay_fraction must be in [0, 1], got {train.lr_decay_fraction}")
   for name in ("checkpoint_every", "keep_checkpoints", "log_every", "image_every",
                "num_samples"):
     if getattr(train, name) < 1:

@@ -8,6 +8,7 @@
   preemption.py     SIGTERM / Ctrl+C -> save and stop
   preflight.py      fast flag checks before TensorFlow loads
   gan_builder.py    the GAN and its optimizers from an ExperimentConfig
+  schedules.py      learning-rate schedule of both optimizers (--lr_decay_fraction)
   nan_guard.py      stop on a NaN or infinite loss, without saving
   loop.py           Trainer and train(config), the library entry point
 """

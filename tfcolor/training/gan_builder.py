@@ -5,10 +5,11 @@ import tensorflow as tf
 
 from tfcolor.models import factory
 from tfcolor.training import gan as gan_lib
+from tfcolor.training import schedules
 
 
 def _make_optimizer(train_config):
-  optimizer = keras.optimizers.Adam(learning_rate=train_config.learning_rate,
+  optimizer = keras.optimizers.Adam(learning_rate=schedules.learning_rate(train_config),
                                     beta_1=train_config.beta_1,
                                     beta_2=train_config.beta_2)
   if train_config.mixed_precision == "mixed_float16":

@@ -218,7 +218,6 @@ class Trainer:
     averager = progress.MetricAverager()
     interval_start, interval_steps = time.perf_counter(), 0
     first_step_seconds = 0.0
-    learning_rate = float(keras.ops.convert_to_numpy(self.gan.g_optimizer.learning_rate))
     while step < total_steps:
       values = step_fn(iterator, tf.constant(float(stop_request.requested))).numpy()
       step += 1
@@ -249,6 +248,8 @@ class Trainer:
                           prefix="losses/")
         summaries.scalars(step, {n: averages[n] for n in gan_lib.SCORE_TERMS},
                           prefix="scores/")
+        # The rate the next step uses (it follows --lr_decay_fraction's schedule).
+        learning_rate = float(keras.ops.convert_to_numpy(self.gan.g_optimizer.learning_rate))
         summaries.scalars(step, {"images_per_second": images_per_second,
                                  "learning_rate": learning_rate})
         interval_start, interval_steps = time.perf_counter(), 0
