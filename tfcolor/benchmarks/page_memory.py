@@ -19,10 +19,21 @@ import numpy as np
 
 from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
+from tfcolor.config import field
 
-flags.DEFINE_integer("side", 1024, "Square page side in pixels.")
-tfcolor_flags.define_flags(("model",))
-FLAGS = flags.FLAGS
+
+@dataclasses.dataclass(frozen=True)
+class PageMemorySettings:
+  """Settings of `python -m tfcolor.benchmarks.page_memory` besides the model's."""
+
+  side: int = field(1024, "Square page side in pixels.")
+
+
+def define_flags():
+  """The experiment flags (a config's flagfile works) and PageMemorySettings'."""
+  tfcolor_flags.define_flags()
+  tfcolor_flags.define_dataclass_flags(PageMemorySettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def _rss_gb():
@@ -43,10 +54,10 @@ def main(argv):
   from tfcolor.serving import signature
 
   model_config = dataclasses.replace(
-      tfcolor_flags.config_from_flags(("model",)).model, vgg_weights="none")
+      tfcolor_flags.config_from_flags().model, vgg_weights="none")
   generator = factory.build_generator(model_config)
   colorize = tf.function(lambda l, h: signature.colorize_float(generator, l, h))
-  side = FLAGS.side
+  side = tfcolor_flags.dataclass_from_flags(PageMemorySettings).side
   lineart = np.full((1, side, side, 1), 255, np.uint8)
   hints = np.zeros((1, side, side, 4), np.uint8)
   colorize.get_concrete_function(tf.TensorSpec(lineart.shape, tf.uint8),
@@ -60,4 +71,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   cli.run(main)
