@@ -178,7 +178,7 @@ def test_browser_benchmark_times_every_variant(site, browser, run):
 @pytest.mark.large
 def test_browser_runs_a_uint8_io_model(site, browser, run, tmp_path):
   """int8 with --int8_io=uint8: the page quantises with the scales io_spec gives it."""
-  from tfcolor.serving import export  # pylint: disable=import-outside-toplevel
+  from tfcolor.serving import tflite_export  # pylint: disable=import-outside-toplevel
 
   def representative():  # random calibration inputs: the values do not matter here
     for seed in range(2):
@@ -187,8 +187,8 @@ def test_browser_runs_a_uint8_io_model(site, browser, run, tmp_path):
       yield {"lineart": tflite_runner.lineart_to_model(lineart),
              "hints": tflite_runner.hints_to_model(hints)}
 
-  model_bytes = export.convert_tflite(run.generator, lib.SharedRun.TFLITE_SIZE, "int8",
-                                      representative, int8_io="uint8")
+  model_bytes = tflite_export.convert_tflite(
+      run.generator, lib.SharedRun.TFLITE_SIZE, "int8", representative, int8_io="uint8")
   colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes)
   spec = colorizer.io_spec()
   uint8_site = tmp_path / "site"

@@ -134,7 +134,7 @@ def main(argv):
   from tfcolor import config as config_lib
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
-  from tfcolor.serving import export
+  from tfcolor.serving import saved_model_export
   from tfcolor.studio import app as app_lib
   from tfcolor.studio import backends, server, uploads
   from tfcolor.studio.settings import StudioSettings
@@ -148,7 +148,7 @@ def main(argv):
   files = {"lineart": ("page.png", uploads.png_bytes(lineart), "image/png"),
            "hints": ("hints.png", uploads.png_bytes(hints), "image/png")}
   with tempfile.TemporaryDirectory(prefix="tfcolor_studio_bench_") as folder:
-    path = export.export_saved_model(generator, folder, 1)
+    path = saved_model_export.export_saved_model(generator, folder, 1)
     backend = backends.load_backend(path)
     model = common.time_call(backend.colorize_batch, lineart[None, ..., None], hints[None],
                              warmup=FLAGS.warmup, repeats=FLAGS.repeats)
