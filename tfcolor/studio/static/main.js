@@ -5,7 +5,6 @@ import * as files from "./files.js";
 import { History } from "./history.js";
 import { HintLayer, hexToRgb, rgbToHex } from "./canvas.js";
 import { Palette } from "./palette.js";
-import { DeviceColouring } from "./ondevice/device_colouring.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,6 +107,9 @@ async function startOnDevice(facts) {
   }
   $("mode").textContent = `downloading the model (${(facts.model_bytes / 1e6).toFixed(1)} MB)…`;
   try {
+    // Loaded only here: LiteRT.js (npm ci) is needed for on-device mode alone, so a
+    // page on a server-side model works without it.
+    const { DeviceColouring } = await import("./ondevice/device_colouring.js");
     device = await DeviceColouring.load(facts);
     document.body.dataset.device = "ready";
   } catch (error) {
