@@ -83,6 +83,7 @@ def test_a_flag_error_of_a_tool_is_one_line(tmp_path):
   assert process.returncode == 1, process.stderr[-3000:]
   lines = [line for line in process.stderr.splitlines() if line.strip()]
   assert lines[-2:] == [
-      "tfcolor.export: error: --tflite_size must be a positive multiple of 16, got 30",
+      ("tfcolor.export: error: --tflite_size must be a positive multiple of 16 (the "
+       "generator downsamples 4 times), got 30"),
       "Run python -m tfcolor.export --help for the flags."], process.stderr[-3000:]
   assert "TF Serving" not in process.stderr  # the module docstring is not printed

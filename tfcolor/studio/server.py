@@ -38,8 +38,15 @@ def _server(app, log_level):
 
 
 def serve_forever(app, sock, log_level="warning"):
-  """Serves until Ctrl+C (uvicorn handles the signal and shuts down cleanly)."""
-  _server(app, log_level).run(sockets=[sock])
+  """Serves until Ctrl+C (uvicorn handles the signal and shuts down cleanly).
+
+  uvicorn re-raises the captured SIGINT once it has shut down; that
+  KeyboardInterrupt is the normal way out, not an error to print.
+  """
+  try:
+    _server(app, log_level).run(sockets=[sock])
+  except KeyboardInterrupt:
+    pass
 
 
 @contextlib.contextmanager
