@@ -299,7 +299,7 @@ def test_load_backend_kinds_and_errors(run, tmp_path):
 
 @pytest.mark.parametrize("field, value, words", [
     ("model", "", "--model is required"), ("port", 70000, "--port must be in 0..65535"),
-    ("max_side", -1, "--max_side must be >= 0"), ("max_upload_mb", 0, "--max_upload_mb"),
+    ("max_side", -1, "--max_side must be 0 \\(never scale\\) or >= 16"), ("max_upload_mb", 0, "--max_upload_mb"),
     ("max_waiting", -1, "--max_waiting must be >= 0")])
 def test_settings_that_cannot_work_name_the_flag(field, value, words):
   settings = StudioSettings(model="m")

@@ -163,8 +163,7 @@ def colorize_files(config, colorizer=None):
       raise ValueError(f"--{name} is required")
   if config.batch_size < 1:
     raise ValueError("--batch_size must be >= 1")
-  if config.max_side < 0 or 0 < config.max_side < 16:
-    raise ValueError(f"--max_side must be 0 (never scale) or >= 16, got {config.max_side}")
+  page_scaling.check_max_side(config.max_side)
   jobs = _jobs(config)
   colorizer = colorizer or load_colorizer(config.model)
   progress = Progress(len(jobs))

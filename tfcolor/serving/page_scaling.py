@@ -24,6 +24,12 @@ DEFAULT_MAX_SIDE = 1024
 MEMORY_GB_PER_MEGAPIXEL = 1.4
 
 
+def check_max_side(max_side):
+  """Raises ValueError naming --max_side unless it is 0 (never scale) or >= 16."""
+  if max_side < 0 or 0 < max_side < 16:
+    raise ValueError(f"--max_side must be 0 (never scale) or >= 16, got {max_side}")
+
+
 def scaled_size(height, width, max_side):
   """(height, width) with the longer side at most `max_side`, aspect kept.
 

@@ -3,6 +3,7 @@
 import dataclasses
 
 from tfcolor.config import field
+from tfcolor.serving import page_scaling
 from tfcolor.serving.page_scaling import DEFAULT_MAX_SIDE
 
 LOOPBACK = "127.0.0.1"
@@ -43,8 +44,7 @@ def validate(settings):
                      ".tflite file)")
   if not 0 <= settings.port < 65536:
     raise ValueError(f"--port must be in 0..65535, got {settings.port}")
-  if settings.max_side < 0:
-    raise ValueError(f"--max_side must be >= 0, got {settings.max_side}")
+  page_scaling.check_max_side(settings.max_side)
   if settings.max_upload_mb <= 0:
     raise ValueError(f"--max_upload_mb must be > 0, got {settings.max_upload_mb}")
   if settings.max_waiting < 0:
