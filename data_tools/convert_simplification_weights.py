@@ -12,15 +12,18 @@ and std of the variant. PyTorch is needed only here (`pip install torch`).
 The weights are for non-commercial research only: never ship the output.
 """
 
+import dataclasses
 import re
 
-from absl import flags
+from absl import app
 from absl import logging
 import numpy as np
 
 from data_tools.extractors import keras2_h5
 from data_tools.extractors import simplification
 from tfcolor import cli
+from tfcolor import flags as flags_lib
+from tfcolor.config import field
 
 
 def load_state_dict(path):
@@ -109,26 +112,30 @@ def convert(input_path, output_path, variant=simplification.DEFAULT_VARIANT):
   write_converted(layers, output_path, variant, source=input_path)
 
 
+@dataclasses.dataclass(frozen=True)
+class ConvertSettings:
+  """The flags of `python -m data_tools.convert_simplification_weights`."""
+
+  input: str = field("", "PyTorch state dict of the model (model_gan.pth; required).")
+  output: str = field("", "Where to write the Keras weights (.h5; required).")
+  variant: str = field(simplification.DEFAULT_VARIANT,
+                       "Which published model the weights are (sets mean and std).",
+                       sorted(simplification.NORMALIZATION))
+
+
 def main(argv):
-  del argv
-  convert(flags.FLAGS.input, flags.FLAGS.output, flags.FLAGS.variant)
-  logging.info("wrote %s (variant %s)", flags.FLAGS.output, flags.FLAGS.variant)
-
-
-def define_flags():
-  """Defines the flags; called only when run as a program.
-
-  So importing this module for its functions (tests, other tools) adds no
-  --input/--output flags to that process.
-  """
-  flags.DEFINE_string("input", None, "PyTorch state dict of the model (model_gan.pth).")
-  flags.DEFINE_string("output", None, "Where to write the Keras weights (.h5).")
-  flags.DEFINE_enum("variant", simplification.DEFAULT_VARIANT,
-                    sorted(simplification.NORMALIZATION),
-                    "Which published model the weights are (sets mean and std).")
-  flags.mark_flags_as_required(["input", "output"])
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  settings = flags_lib.dataclass_from_flags(ConvertSettings)
+  for name in ("input", "output"):
+    if not getattr(settings, name):
+      raise app.UsageError(f"--{name} is required")
+  convert(settings.input, settings.output, settings.variant)
+  logging.info("wrote %s (variant %s)", settings.output, settings.variant)
 
 
 if __name__ == "__main__":
-  define_flags()
+  # Flags are defined only when run as a program, so importing this module for
+  # its functions (tests, other tools) adds no --input/--output flags.
+  flags_lib.define_dataclass_flags(ConvertSettings)
   cli.run(main)

@@ -16,15 +16,18 @@ set instead of reshuffling it.
 """
 
 import colorsys
+import dataclasses
 import os
 import time
 
 import cv2
 import numpy as np
-from absl import app, flags, logging
+from absl import app, logging
 
 from tfcolor import cli
+from tfcolor import flags as flags_lib
 from tfcolor import io_utils
+from tfcolor.config import field
 
 _SUBPIXEL_BITS = 4  # OpenCV `shift`: coordinates carry 4 fractional bits.
 _SUBPIXEL = 1 << _SUBPIXEL_BITS
@@ -196,23 +199,27 @@ def synthesize_dataset(output_dir, num_images, size, seed):
   return paths
 
 
-def _define_flags():
-  flags.DEFINE_string("output_dir", None, "Folder the PNG files are written to.")
-  flags.DEFINE_integer("num_images", 200, "Number of illustrations.")
-  flags.DEFINE_integer("size", 256, "Side of the square images, in pixels.")
-  flags.DEFINE_integer("seed", 0, "Seed; image i depends only on (seed, i).")
-  flags.mark_flag_as_required("output_dir")
+@dataclasses.dataclass(frozen=True)
+class SynthesizeSettings:
+  """The flags of `python -m data_tools.synthesize` (synthesize_dataset's arguments)."""
+
+  output_dir: str = field("", "Folder the PNG files are written to (required).")
+  num_images: int = field(200, "Number of illustrations.")
+  size: int = field(256, "Side of the square images, in pixels.")
+  seed: int = field(0, "Seed; image i depends only on (seed, i).")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  synthesize_dataset(flags.FLAGS.output_dir, flags.FLAGS.num_images,
-                     flags.FLAGS.size, flags.FLAGS.seed)
+  settings = flags_lib.dataclass_from_flags(SynthesizeSettings)
+  if not settings.output_dir:
+    raise app.UsageError("--output_dir is required")
+  synthesize_dataset(**dataclasses.asdict(settings))
 
 
 if __name__ == "__main__":
   # Flags are defined only when run as a program, so importing the library
   # (tests, benchmarks) does not claim names like --seed in the global FLAGS.
-  _define_flags()
+  flags_lib.define_dataclass_flags(SynthesizeSettings)
   cli.run(main)

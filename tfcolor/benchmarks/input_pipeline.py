@@ -17,28 +17,33 @@ import dataclasses
 import os
 import tempfile
 import time
+from typing import Tuple
 
-from absl import flags, logging
+from absl import logging
+
 from tfcolor import cli
+from tfcolor import flags as flags_lib
+from tfcolor.config import field
 
-FLAGS = flags.FLAGS
 
+@dataclasses.dataclass(frozen=True)
+class InputPipelineBenchmarkSettings:
+  """The flags of `python -m tfcolor.benchmarks.input_pipeline`."""
 
-def _define_flags():
-  flags.DEFINE_integer("num_images", 64, "Illustrations in the benchmark dataset.")
-  flags.DEFINE_integer("image_size", 768, "Side of the synthesized illustrations.")
-  flags.DEFINE_integer("crop_size", 512, "Training crop side.")
-  flags.DEFINE_integer("batch_size", 16, "Examples per batch.")
-  flags.DEFINE_enum("image_format", "png", ["png", "jpeg"],
-                    "Encoding of the `image` feature in the benchmark records.")
-  flags.DEFINE_integer("num_batches", 30, "Timed batches per setting.")
-  flags.DEFINE_integer("warmup_batches", 5, "Untimed batches before timing.")
-  flags.DEFINE_list("parallel_calls", ["1", "2", "-1"],
-                    "num_parallel_calls settings to time (-1 = AUTOTUNE).")
-  flags.DEFINE_string("work_dir", "", "Keep the dataset here ('' = a temporary folder).")
-  flags.DEFINE_bool("bfc_cpu_allocator", True,
-                    "Set TF_CPU_ALLOCATOR_USE_BFC=true (reuse host memory instead of "
-                    "page-faulting fresh buffers for every batch).")
+  num_images: int = field(64, "Illustrations in the benchmark dataset.")
+  image_size: int = field(768, "Side of the synthesized illustrations.")
+  crop_size: int = field(512, "Training crop side.")
+  batch_size: int = field(16, "Examples per batch.")
+  image_format: str = field("png", "Encoding of the `image` feature in the benchmark "
+                            "records.", ("png", "jpeg"))
+  num_batches: int = field(30, "Timed batches per setting.")
+  warmup_batches: int = field(5, "Untimed batches before timing.")
+  parallel_calls: Tuple[int, ...] = field(
+      (1, 2, -1), "num_parallel_calls settings to time (-1 = AUTOTUNE).")
+  work_dir: str = field("", "Keep the dataset here ('' = a temporary folder).")
+  bfc_cpu_allocator: bool = field(
+      True, "Set TF_CPU_ALLOCATOR_USE_BFC=true (reuse host memory instead of "
+      "page-faulting fresh buffers for every batch).")
 
 
 def build_benchmark_records(work_dir, num_images, image_size, image_format):
@@ -73,28 +78,30 @@ def time_pipeline(data_config, batch_size, num_batches, warmup_batches):
 
 def main(argv):
   del argv
+  settings = flags_lib.dataclass_from_flags(InputPipelineBenchmarkSettings)
   # Read by TensorFlow when it first allocates host memory: set before importing it.
-  os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = "true" if FLAGS.bfc_cpu_allocator else "false"
+  os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = ("true" if settings.bfc_cpu_allocator
+                                            else "false")
   from tfcolor.config import DataConfig  # pylint: disable=import-outside-toplevel
 
   with tempfile.TemporaryDirectory() as scratch:
-    work_dir = FLAGS.work_dir or scratch
+    work_dir = settings.work_dir or scratch
     start = time.perf_counter()
-    files = build_benchmark_records(work_dir, FLAGS.num_images, FLAGS.image_size,
-                                    FLAGS.image_format)
+    files = build_benchmark_records(work_dir, settings.num_images, settings.image_size,
+                                    settings.image_format)
     logging.info("built %d shards in %.0f s", len(files), time.perf_counter() - start)
-    base = DataConfig(train_data=",".join(files), crop_size=FLAGS.crop_size,
+    base = DataConfig(train_data=",".join(files), crop_size=settings.crop_size,
                       lineart_kinds=("xdog",), lineart_probs=(1.0,),
-                      shuffle_buffer=min(256, FLAGS.num_images))
+                      shuffle_buffer=min(256, settings.num_images))
     rows = []
-    for calls in (int(c) for c in FLAGS.parallel_calls):
+    for calls in settings.parallel_calls:
       config = dataclasses.replace(base, num_parallel_calls=calls)
-      rows.append((calls, *time_pipeline(config, FLAGS.batch_size, FLAGS.num_batches,
-                                         FLAGS.warmup_batches)))
+      rows.append((calls, *time_pipeline(config, settings.batch_size,
+                                         settings.num_batches, settings.warmup_batches)))
 
-  print(f"\ntraining input, {FLAGS.image_size}-px {FLAGS.image_format.upper()} "
-        f"records -> {FLAGS.crop_size} crops, batch {FLAGS.batch_size}, "
-        f"{FLAGS.num_batches} batches, {os.cpu_count()} CPU cores, "
+  print(f"\ntraining input, {settings.image_size}-px {settings.image_format.upper()} "
+        f"records -> {settings.crop_size} crops, batch {settings.batch_size}, "
+        f"{settings.num_batches} batches, {os.cpu_count()} CPU cores, "
         f"TF_CPU_ALLOCATOR_USE_BFC={os.environ['TF_CPU_ALLOCATOR_USE_BFC']}")
   print(f"{'parallel calls':>14} | {'images/s':>9} | {'images/CPU-s':>12}")
   for calls, per_second, per_cpu_second in rows:
@@ -103,5 +110,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  _define_flags()
+  flags_lib.define_dataclass_flags(InputPipelineBenchmarkSettings)
   cli.run(main)
