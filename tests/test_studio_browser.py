@@ -2,8 +2,12 @@
 
 Opens line art, picks a colour, paints a stroke with the mouse, and checks what
 the server received, what the page shows, undo/redo, the hint layer's save and
-open round trip, and that the downloaded PNG is the CLI's output.
+open round trip, and that the downloaded PNG is the CLI's output. Also that a
+page on a server-side model works when LiteRT.js (node_modules) is missing.
 """
+
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ import export_testlib
 import studio_testlib as lib
 from tfcolor.serving import colorize_files
 from tfcolor.studio import app as app_lib
-from tfcolor.studio import backends, server
+from tfcolor.studio import backends, server, vendor
 from tfcolor.studio.routes import colorize as colorize_route
 from tfcolor.studio.settings import StudioSettings
 
@@ -62,6 +66,23 @@ def _to_page(box, point):
   return box["x"] + x * box["width"] / WIDTH, box["y"] + y * box["height"] / HEIGHT
 
 
+def _console_problems(page):
+  """A list that collects the page's console errors and uncaught exceptions."""
+  problems = []
+  page.on("console", lambda message: problems.append(message.text)
+          if message.type == "error" else None)
+  page.on("pageerror", lambda error: problems.append(str(error)))
+  return problems
+
+
+def _paint_stroke(page):
+  box = page.locator("#hint-canvas").bounding_box()
+  page.mouse.move(*_to_page(box, STROKE[0]))
+  page.mouse.down()
+  page.mouse.move(*_to_page(box, STROKE[1]), steps=12)
+  page.mouse.up()
+
+
 @pytest.mark.large
 def test_paint_a_stroke_undo_save_open_and_download(chromium, studio, tmp_path):
   url, recorder = studio
@@ -70,10 +91,7 @@ def test_paint_a_stroke_undo_save_open_and_download(chromium, studio, tmp_path):
   context = chromium.new_context(accept_downloads=True, viewport={"width": 1200,
                                                                   "height": 800})
   page = context.new_page()
-  problems = []
-  page.on("console", lambda message: problems.append(message.text)
-          if message.type == "error" else None)
-  page.on("pageerror", lambda error: problems.append(str(error)))
+  problems = _console_problems(page)
   page.goto(url)
   page.wait_for_selector('body[data-ready="1"]', state="attached")
   assert "saved_model" in page.inner_text("#model-info")
@@ -88,11 +106,7 @@ def test_paint_a_stroke_undo_save_open_and_download(chromium, studio, tmp_path):
   # Pick a colour and a brush size, paint one stroke with the mouse.
   page.fill("#colour", "#%02x%02x%02x" % COLOUR)
   page.fill("#brush-size", str(BRUSH))
-  box = page.locator("#hint-canvas").bounding_box()
-  page.mouse.move(*_to_page(box, STROKE[0]))
-  page.mouse.down()
-  page.mouse.move(*_to_page(box, STROKE[1]), steps=12)
-  page.mouse.up()
+  _paint_stroke(page)
   _wait_results(page, 2)
   hints = recorder.calls[-1][1][0]
   distance = _distance_to_segment(HEIGHT, WIDTH, *STROKE)
@@ -194,3 +208,38 @@ def test_two_tabs_work_side_by_side(chromium, studio, tmp_path):
   assert first.shape == (HEIGHT, WIDTH, 3)
   np.testing.assert_array_equal(first, second)
   context.close()
+
+
+@pytest.mark.large  # a second server on the shared SavedModel
+def test_server_side_model_works_without_litertjs(chromium, tmp_path_factory, tmp_path,
+                                                  monkeypatch):
+  # node_modules without @litertjs, as in a checkout where `npm ci` never ran: the
+  # on-device module (which imports LiteRT.js) must not be loaded by the page.
+  monkeypatch.setattr(vendor, "NODE_MODULES", tmp_path / "node_modules")
+  (tmp_path / "node_modules").mkdir()
+  run = export_testlib.shared_run(tmp_path_factory)
+  backend = backends.load_backend(run.saved_model)
+  recorder = lib.RecordingBackend(backend)
+  app = app_lib.create_app(recorder, StudioSettings(model=run.saved_model))
+  lineart, _ = lib.page(HEIGHT, WIDTH, seed=5)
+  Image.fromarray(lineart).save(tmp_path / "page.png")
+  with server.serve_in_thread(app) as url:
+    with pytest.raises(urllib.error.HTTPError, match="404"):  # really not served
+      urllib.request.urlopen(url.rstrip("/") + f"{vendor.URL_PREFIX}/{vendor.FILES[0]}")
+    page = chromium.new_page()
+    problems = _console_problems(page)
+    page.goto(url)
+    page.wait_for_selector('body[data-ready="1"]', state="attached")
+    page.set_input_files("#open-lineart", str(tmp_path / "page.png"))
+    _wait_results(page, 1)
+    hintless = _shown_result(page)
+    page.fill("#colour", "#%02x%02x%02x" % COLOUR)
+    _paint_stroke(page)
+    _wait_results(page, 2)
+    painted = _shown_result(page)
+    page.close()
+  assert len(recorder.calls) == 2 and recorder.calls[-1][1][..., 3].any()
+  expected = backend.colorize_batch(*recorder.calls[-1])[0]
+  np.testing.assert_array_equal(painted, expected)
+  assert np.abs(painted.astype(int) - hintless).max() > 0
+  assert not problems, problems

@@ -41,24 +41,28 @@ class VendorMissingError(FileNotFoundError):
   """LiteRT.js is not installed in node_modules."""
 
 
-def vendor_dir(node_modules=NODE_MODULES):
-  """node_modules/@litertjs, checked to hold every file in FILES."""
-  root = pathlib.Path(node_modules) / SCOPE
+def vendor_dir(node_modules=None):
+  """node_modules/@litertjs, checked to hold every file in FILES.
+
+  `node_modules` None is NODE_MODULES, read at call time (tests point it elsewhere).
+  """
+  node_modules = pathlib.Path(NODE_MODULES if node_modules is None else node_modules)
+  root = node_modules / SCOPE
   missing = [name for name in FILES if not (root / name).is_file()]
   if missing:
     raise VendorMissingError(
         f"LiteRT.js is not installed ({root / missing[0]} is missing): run `npm ci` in "
-        f"{pathlib.Path(node_modules).parent}")
+        f"{node_modules.parent}")
   return root
 
 
-def static_files(node_modules=NODE_MODULES):
+def static_files(node_modules=None):
   """A Starlette StaticFiles app of the LiteRT.js files (mount it at URL_PREFIX)."""
   from starlette.staticfiles import StaticFiles  # pylint: disable=import-outside-toplevel
   return StaticFiles(directory=vendor_dir(node_modules))
 
 
-def copy_to(dest, node_modules=NODE_MODULES):
+def copy_to(dest, node_modules=None):
   """Copies FILES into `dest` (e.g. DEMO/vendor/litertjs); returns their total bytes."""
   root = vendor_dir(node_modules)
   total = 0
