@@ -15,7 +15,7 @@ The weights are for non-commercial research only: never ship the output.
 import dataclasses
 import re
 
-from absl import app
+from absl import app, flags
 from absl import logging
 import numpy as np
 
@@ -138,4 +138,5 @@ if __name__ == "__main__":
   # Flags are defined only when run as a program, so importing this module for
   # its functions (tests, other tools) adds no --input/--output flags.
   flags_lib.define_dataclass_flags(ConvertSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
   cli.run(main)

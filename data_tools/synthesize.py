@@ -22,7 +22,7 @@ import time
 
 import cv2
 import numpy as np
-from absl import app, logging
+from absl import app, flags, logging
 
 from tfcolor import cli
 from tfcolor import flags as flags_lib
@@ -222,4 +222,5 @@ if __name__ == "__main__":
   # Flags are defined only when run as a program, so importing the library
   # (tests, benchmarks) does not claim names like --seed in the global FLAGS.
   flags_lib.define_dataclass_flags(SynthesizeSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
   cli.run(main)

@@ -105,6 +105,8 @@ def test_every_entry_point_defines_its_flags_when_run():
     ("tfcolor.preview_data", ["--train_data", "--crop_size", "--output"]),
     ("tfcolor.fid", ["--fid_inception", "--save_stats"]),
     ("tfcolor.benchmarks.deployment", ["--representative_examples", "--stem_filters"]),
+    ("data_tools.synthesize", ["--output_dir", "--num_images", "--seed"]),
+    ("tfcolor.benchmarks.input_pipeline", ["--parallel_calls", "--image_format"]),
 ])
 def test_help_lists_the_cli_own_flags(module, expected_flags):
   result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT,

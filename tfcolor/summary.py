@@ -9,15 +9,22 @@ with the keys generator_params, discriminator_params, vgg_params,
 generator_gflops, crop_size.
 """
 
+import dataclasses
 import json
 
 from absl import app, flags
 
 from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
+from tfcolor.config import field
 from tfcolor.models import statistics
 
-FLAGS = flags.FLAGS
+
+@dataclasses.dataclass(frozen=True)
+class SummarySettings:
+  """The flags of `python -m tfcolor.summary` besides the experiment config's."""
+
+  json: bool = field(False, "Print one JSON object instead of a table.")
 
 
 def define_flags():
@@ -27,7 +34,8 @@ def define_flags():
   names in the process (tfcolor.fid has another --json).
   """
   tfcolor_flags.define_flags()
-  flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
+  tfcolor_flags.define_dataclass_flags(SummarySettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def main(argv):
@@ -35,7 +43,7 @@ def main(argv):
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   config = tfcolor_flags.config_from_flags()
   stats = statistics.model_statistics(config.model, config.data.crop_size)
-  if FLAGS.json:
+  if tfcolor_flags.dataclass_from_flags(SummarySettings).json:
     print(json.dumps(stats, sort_keys=True))
   else:
     print(statistics.format_table(stats, config.model))

@@ -21,6 +21,7 @@ asserted.
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -28,6 +29,10 @@ import tempfile
 
 from absl import app, flags
 import numpy as np
+
+from tfcolor import cli
+from tfcolor import flags as flags_lib
+from tfcolor.config import field
 
 VARIANTS = ("browser_threaded", "browser_single_threaded", "python")
 
@@ -102,25 +107,34 @@ def format_report(results):
   return "\n".join(lines)
 
 
+@dataclasses.dataclass(frozen=True)
+class BrowserTFLiteSettings:
+  """The flags of `python -m tfcolor.benchmarks.browser_tflite`."""
+
+  tflite: str = field("", "A tfcolor.export --tflite model (required).")
+  height: int = field(0, "Page height (0 = the model's size).")
+  width: int = field(0, "Page width (0 = the model's size).")
+  repeats: int = field(5, "Timed calls per variant.")
+  python_threads: int = field(0, "Python interpreter threads (0 = os.cpu_count()).")
+  json_out: str = field("", "Also write the figures as JSON here.")
+
+
+def main(argv):
+  del argv
+  settings = flags_lib.dataclass_from_flags(BrowserTFLiteSettings)
+  if not settings.tflite:
+    raise app.UsageError("--tflite is required")
+  if not os.path.isfile(settings.tflite):
+    raise app.UsageError(f"--tflite={settings.tflite}: no such file")
+  results = run_benchmark(settings.tflite, settings.height, settings.width,
+                          settings.repeats, settings.python_threads)
+  print(format_report(results))
+  if settings.json_out:
+    with open(settings.json_out, "w", encoding="utf-8") as out:
+      json.dump(results, out, indent=2)
+
+
 if __name__ == "__main__":
-  _TFLITE = flags.DEFINE_string("tflite", None, "A tfcolor.export --tflite model.",
-                                required=True)
-  _HEIGHT = flags.DEFINE_integer("height", 0, "Page height (0 = the model's size).")
-  _WIDTH = flags.DEFINE_integer("width", 0, "Page width (0 = the model's size).")
-  _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed calls per variant.")
-  _PYTHON_THREADS = flags.DEFINE_integer("python_threads", 0,
-                                         "Python interpreter threads (0 = os.cpu_count()).")
-  _JSON_OUT = flags.DEFINE_string("json_out", "", "Also write the figures as JSON here.")
-
-  def main(argv):
-    del argv
-    if not os.path.isfile(_TFLITE.value):
-      raise app.UsageError(f"--tflite={_TFLITE.value}: no such file")
-    results = run_benchmark(_TFLITE.value, _HEIGHT.value, _WIDTH.value, _REPEATS.value,
-                            _PYTHON_THREADS.value)
-    print(format_report(results))
-    if _JSON_OUT.value:
-      with open(_JSON_OUT.value, "w", encoding="utf-8") as out:
-        json.dump(results, out, indent=2)
-
-  app.run(main)
+  flags_lib.define_dataclass_flags(BrowserTFLiteSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
+  cli.run(main)

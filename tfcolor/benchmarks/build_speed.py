@@ -11,23 +11,30 @@ cores).
 Goal (issue 13): Beam's local runner >= 0.8x the pool (`--runner=local`).
 """
 
+import dataclasses
 import os
 import tempfile
 import time
+from typing import Tuple
 
-from absl import app, flags
+from absl import flags
 
-FLAGS = flags.FLAGS
+from tfcolor import cli
+from tfcolor import flags as flags_lib
+from tfcolor.config import field
 
 
-def _define_flags():
-  flags.DEFINE_integer("num_images", 200, "Illustrations to build.")
-  flags.DEFINE_integer("image_size", 768, "Side of the synthesized illustrations.")
-  flags.DEFINE_integer("num_workers", 0, "Processes of each runner (0 = one per core).")
-  flags.DEFINE_list("runners", ["local", ""],
-                    "BuildConfig.runner values to time ('' = Beam's DirectRunner in "
-                    "multi-process mode, 'local' = the pool, or e.g. PrismRunner).")
-  flags.DEFINE_string("work_dir", "", "Keep images and shards here ('' = temporary).")
+@dataclasses.dataclass(frozen=True)
+class BuildSpeedSettings:
+  """The flags of `python -m tfcolor.benchmarks.build_speed`."""
+
+  num_images: int = field(200, "Illustrations to build.")
+  image_size: int = field(768, "Side of the synthesized illustrations.")
+  num_workers: int = field(0, "Processes of each runner (0 = one per core).")
+  runners: Tuple[str, ...] = field(
+      ("local", ""), "BuildConfig.runner values to time ('' = Beam's DirectRunner in "
+      "multi-process mode, 'local' = the pool, or e.g. PrismRunner).")
+  work_dir: str = field("", "Keep images and shards here ('' = temporary).")
 
 
 def _load():
@@ -59,15 +66,16 @@ def main(argv):
   # pylint: disable=import-outside-toplevel
   from data_tools import synthesize
 
+  settings = flags_lib.dataclass_from_flags(BuildSpeedSettings)
   with tempfile.TemporaryDirectory() as temp_dir:
-    work_dir = FLAGS.work_dir or temp_dir
+    work_dir = settings.work_dir or temp_dir
     images_dir = os.path.join(work_dir, "images")
     if not os.path.isdir(images_dir):
-      synthesize.synthesize_dataset(images_dir, FLAGS.num_images, FLAGS.image_size,
+      synthesize.synthesize_dataset(images_dir, settings.num_images, settings.image_size,
                                     seed=0)
-    print(f"{FLAGS.num_images} images of {FLAGS.image_size} px, XDoG, "
-          f"{os.cpu_count()} cores, num_workers={FLAGS.num_workers}", flush=True)
-    timings = time_builds(images_dir, work_dir, FLAGS.runners, FLAGS.num_workers)
+    print(f"{settings.num_images} images of {settings.image_size} px, XDoG, "
+          f"{os.cpu_count()} cores, num_workers={settings.num_workers}", flush=True)
+    timings = time_builds(images_dir, work_dir, settings.runners, settings.num_workers)
     pool = timings.get("local")
     print(f"{'runner':28s} seconds  images/s  x pool")
     for runner, (seconds, rate, _) in timings.items():
@@ -78,5 +86,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  _define_flags()
-  app.run(main)
+  flags_lib.define_dataclass_flags(BuildSpeedSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
+  cli.run(main)

@@ -23,10 +23,12 @@ import sys
 import tempfile
 import time
 
-from absl import app
-from absl import flags
+from absl import app, flags
 
+from tfcolor import cli
+from tfcolor import flags as flags_lib
 from tfcolor import io_utils
+from tfcolor.config import field
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_FLAGFILE = "configs/demo.cfg"
@@ -129,26 +131,29 @@ def format_figures(figures):
   ]
 
 
-def define_flags():
-  """Defines the flags; called only when run as a program."""
-  flags.DEFINE_string("work_dir", "", "Run here and keep the files ('' = a temporary "
-                      "folder, deleted afterwards).")
-  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
+@dataclasses.dataclass(frozen=True)
+class DemoBenchmarkSettings:
+  """The flags of `python -m tfcolor.benchmarks.demo`."""
+
+  work_dir: str = field("", "Run here and keep the files ('' = a temporary folder, "
+                        "deleted afterwards).")
+  json_out: str = field("", "Also write the figures here as JSON.")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  work_dir = flags.FLAGS.work_dir
+  settings = flags_lib.dataclass_from_flags(DemoBenchmarkSettings)
   with tempfile.TemporaryDirectory(prefix="tfcolor_demo_") as temp_dir:
-    result = run_demo(work_dir or temp_dir)
+    result = run_demo(settings.work_dir or temp_dir)
     figures = result.figures()
     for line in format_figures(figures):
       print(line)
-    if flags.FLAGS.json_out:
-      io_utils.atomic_write_json(flags.FLAGS.json_out, figures)
+    if settings.json_out:
+      io_utils.atomic_write_json(settings.json_out, figures)
 
 
 if __name__ == "__main__":
-  define_flags()
-  app.run(main)
+  flags_lib.define_dataclass_flags(DemoBenchmarkSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
+  cli.run(main)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Tuple
 
-from absl import logging
+from absl import flags, logging
 
 from tfcolor import cli
 from tfcolor import flags as flags_lib
@@ -111,4 +111,5 @@ def main(argv):
 
 if __name__ == "__main__":
   flags_lib.define_dataclass_flags(InputPipelineBenchmarkSettings)
+  flags.adopt_module_key_flags(flags_lib)  # Listed by --help.
   cli.run(main)

@@ -24,27 +24,36 @@ two strokes; with --screenshot_model the page serves that model instead (e.g.
 the demo run, whose attention view is then shown).
 """
 
+import dataclasses
 import logging
 import os
 import tempfile
 
-from absl import app, flags
+from absl import flags
 import numpy as np
 
+from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
+from tfcolor.config import field
 
-FLAGS = flags.FLAGS
+
+@dataclasses.dataclass(frozen=True)
+class StudioBenchmarkSettings:
+  """The flags of `python -m tfcolor.benchmarks.studio` besides the model's."""
+
+  size: int = field(512, "Square page side in pixels.")
+  warmup: int = field(1, "Untimed calls of each before timing.")
+  repeats: int = field(5, "Timed calls of each.")
+  screenshot: str = field("", "Also save a screenshot of the page here.")
+  screenshot_model: str = field("", "Model the screenshot's page serves ('' = the "
+                                "benchmark's random SavedModel).")
 
 
 def define_flags():
   """Every config flag (so experiment flagfiles load) and the benchmark's own."""
   tfcolor_flags.define_flags()
-  flags.DEFINE_integer("size", 512, "Square page side in pixels.")
-  flags.DEFINE_integer("warmup", 1, "Untimed calls of each before timing.")
-  flags.DEFINE_integer("repeats", 5, "Timed calls of each.")
-  flags.DEFINE_string("screenshot", "", "Also save a screenshot of the page here.")
-  flags.DEFINE_string("screenshot_model", "", "Model the screenshot's page serves "
-                      "('' = the benchmark's random SavedModel).")
+  tfcolor_flags.define_dataclass_flags(StudioBenchmarkSettings)
+  flags.adopt_module_key_flags(tfcolor_flags)  # Listed by --help.
 
 
 def page_inputs(size, seed=0):
@@ -130,7 +139,6 @@ def take_screenshot(url, lineart_png, path):
 
 def main(argv):
   # pylint: disable=import-outside-toplevel
-  import dataclasses
   from tfcolor import config as config_lib
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
@@ -141,36 +149,37 @@ def main(argv):
 
   del argv
   logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
+  settings = tfcolor_flags.dataclass_from_flags(StudioBenchmarkSettings)
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
   generator = factory.build_generator(model_config)
-  lineart, hints = page_inputs(FLAGS.size)
+  lineart, hints = page_inputs(settings.size)
   files = {"lineart": ("page.png", uploads.png_bytes(lineart), "image/png"),
            "hints": ("hints.png", uploads.png_bytes(hints), "image/png")}
   with tempfile.TemporaryDirectory(prefix="tfcolor_studio_bench_") as folder:
     path = saved_model_export.export_saved_model(generator, folder, 1)
     backend = backends.load_backend(path)
     model = common.time_call(backend.colorize_batch, lineart[None, ..., None], hints[None],
-                             warmup=FLAGS.warmup, repeats=FLAGS.repeats)
+                             warmup=settings.warmup, repeats=settings.repeats)
     studio_app = app_lib.create_app(backend, StudioSettings(model=path))
     with server.serve_in_thread(studio_app) as url:
-      studio = time_round_trip(url, files, FLAGS.warmup, FLAGS.repeats)
-      if FLAGS.screenshot and not FLAGS.screenshot_model:
-        take_screenshot(url, files["lineart"][1], FLAGS.screenshot)
+      studio = time_round_trip(url, files, settings.warmup, settings.repeats)
+      if settings.screenshot and not settings.screenshot_model:
+        take_screenshot(url, files["lineart"][1], settings.screenshot)
     answered = _AnsweredBackend(backend, backend.colorize_batch(lineart[None, ..., None],
                                                                 hints[None]))
     with server.serve_in_thread(app_lib.create_app(answered,
                                                    StudioSettings(model=path))) as url:
-      server_only = time_round_trip(url, files, FLAGS.warmup, FLAGS.repeats)
-  if FLAGS.screenshot_model:
-    shown = backends.load_backend(FLAGS.screenshot_model)
+      server_only = time_round_trip(url, files, settings.warmup, settings.repeats)
+  if settings.screenshot_model:
+    shown = backends.load_backend(settings.screenshot_model)
     with server.serve_in_thread(app_lib.create_app(
-        shown, StudioSettings(model=FLAGS.screenshot_model))) as url:
-      take_screenshot(url, files["lineart"][1], FLAGS.screenshot)
+        shown, StudioSettings(model=settings.screenshot_model))) as url:
+      take_screenshot(url, files["lineart"][1], settings.screenshot)
   overhead = studio.median_s - model.median_s
   load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-  print(f"studio round trip vs model call, {FLAGS.size}x{FLAGS.size}, batch 1, "
-        f"{parameter_count(generator)} parameters, median of {FLAGS.repeats} "
+  print(f"studio round trip vs model call, {settings.size}x{settings.size}, batch 1, "
+        f"{parameter_count(generator)} parameters, median of {settings.repeats} "
         f"(load average {load}, {os.cpu_count()} CPUs)")
   print(f"  model call (SavedModel)   {model.median_s * 1e3:9.1f} ms")
   print(f"  studio round trip (HTTP)  {studio.median_s * 1e3:9.1f} ms")
@@ -179,8 +188,8 @@ def main(argv):
   print(f"  studio with an instant model {server_only.median_s * 1e3:6.1f} ms "
         f"({100 * server_only.median_s / model.median_s:.1f}% of the model call): the "
         "server's own cost (multipart, PNG decode/encode, HTTP)")
-  if FLAGS.screenshot:
-    print(f"screenshot: {FLAGS.screenshot}")
+  if settings.screenshot:
+    print(f"screenshot: {settings.screenshot}")
 
 
 def parameter_count(generator):
@@ -189,4 +198,4 @@ def parameter_count(generator):
 
 if __name__ == "__main__":
   define_flags()
-  app.run(main)
+  cli.run(main)
