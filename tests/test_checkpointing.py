@@ -207,6 +207,7 @@ def two_checkpoints(_two_checkpoints_run, tmp_path):
 
 @pytest.mark.parametrize("damage, reason", [(_drop_index, r"ckpt-2\.index is missing"),
                                             (_truncate_data, "truncated")])
+@pytest.mark.large
 def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(two_checkpoints, tmp_path,
                                                                  damage, reason, caplog):
   config, step_1 = two_checkpoints
@@ -229,6 +230,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(two_checkpoints
   assert _file_hashes(os.path.join(folder, "unreadable"), "ckpt-2") == damaged
 
 
+@pytest.mark.large
 def test_a_lost_state_file_resumes_from_the_newest_checkpoint(two_checkpoints, tmp_path):
   config, _ = two_checkpoints
   folder = os.path.join(tmp_path, "checkpoints")

@@ -32,6 +32,7 @@ def _config(**kwargs):
   return colorize_files.ColorizeConfig(**kwargs)
 
 
+@pytest.mark.large
 def test_hint_layer_matches_the_model(models, tmp_path):
   lineart = _write_lineart(tmp_path / "page.png")
   layer = np.zeros((37, 50, 4), np.uint8)
@@ -69,6 +70,7 @@ def test_points_file_through_tflite(models, tmp_path):
   assert np.asarray(Image.open(tmp_path / "page.png")).shape == (37, 50, 3)
 
 
+@pytest.mark.large
 def test_folder_skips_bad_files_and_resizes_hints(models, tmp_path, caplog):
   pages, hints, out = tmp_path / "pages", tmp_path / "hints", tmp_path / "out"
   pages.mkdir(), hints.mkdir()
@@ -107,6 +109,7 @@ def test_progress_bar_on_a_terminal(capsys):
   assert "3/3" in output and "failed: 1" in output and output.count("3/3") == 1
 
 
+@pytest.mark.large
 def test_missing_or_unreadable_files_are_named(models, tmp_path):
   with pytest.raises(FileNotFoundError, match="nope.png"):
     colorize_files.colorize_files(_config(
@@ -176,6 +179,7 @@ def test_a_damaged_export_is_named_in_one_line(models, tmp_path, damage, reason)
   assert reason in message and "\n" not in message
 
 
+@pytest.mark.large
 def test_max_side_scales_a_large_page_and_says_so(models, tmp_path, caplog):
   _write_lineart(tmp_path / "page.png", height=70, width=50)
   with caplog.at_level(std_logging.INFO, logger="absl"):

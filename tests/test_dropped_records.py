@@ -33,6 +33,7 @@ def _data_config(**overrides):
                     shuffle_buffer=8, **overrides)
 
 
+@pytest.mark.large
 def test_a_few_dropped_records_are_counted_and_reported(sample_dataset, tmp_path, capfd):
   path = _write_records(tmp_path / "a.tfrecord", sample_dataset.train_files[0], {7})
   config = _data_config()
@@ -44,6 +45,7 @@ def test_a_few_dropped_records_are_counted_and_reported(sample_dataset, tmp_path
           "--lineart_kinds=xdog (files)") in capfd.readouterr().err
 
 
+@pytest.mark.large
 def test_more_than_the_allowed_share_stops_training_and_evaluation(sample_dataset,
                                                                    tmp_path):
   path = _write_records(tmp_path / "a.tfrecord", sample_dataset.train_files[0],
@@ -64,6 +66,7 @@ def test_more_than_the_allowed_share_stops_training_and_evaluation(sample_datase
       allowed, 16, files=path)) == NUM_RECORDS - 3
 
 
+@pytest.mark.large
 def test_evaluation_reports_the_skipped_records(sample_dataset, tmp_path):
   path = _write_records(tmp_path / "a.tfrecord", sample_dataset.test_files[0], {5})
   make_run(tmp_path / "run", sample_dataset.train_files)

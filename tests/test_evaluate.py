@@ -74,6 +74,7 @@ def test_report_grid_and_fid_with_keras_inception(runs):
     assert grid.size[1] == 14 + 2 * (tile + 2) + 2 and grid.size[0] == 4 * (tile + 2) + 2
 
 
+@pytest.mark.large
 def test_results_do_not_depend_on_batch_size(runs, sample_dataset):
   files = ",".join(sample_dataset.val_files + sample_dataset.test_files)  # 10 examples
   reports = []
@@ -97,6 +98,7 @@ def default_reports(runs):
   return {name: evaluator.evaluate(model_dir, config) for name, model_dir in runs.items()}
 
 
+@pytest.mark.large
 def test_fixed_hints_identical_across_models(default_reports):
   # Across processes and other hints: see the CLI test below.
   csa, resnet = default_reports["csa"], default_reports["resnet"]
@@ -118,6 +120,7 @@ def test_missing_files_and_bad_settings_are_named(runs):
     plan_lib.plan_evaluation(runs["csa"], EvalConfig(), {"crop_size": 30})
 
 
+@pytest.mark.large
 def test_capped_count_and_reuse_of_reports(runs):
   config = EvalConfig(split="test", max_eval_examples=2, eval_batch_size=3, grid_rows=5)
   assert plan_lib.reusable_report(plan_lib.plan_evaluation(runs["resnet"], config)) is None

@@ -41,6 +41,7 @@ def generator():
   return build_generator(TINY, build_vgg19("none"))
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("height,width", [(32, 32), (32, 48)])
 def test_generator_flops_match_hand_count(generator, height, width):
   assert flops.generator_flops(generator, height, width) == _hand_count(TINY, height, width)

@@ -28,6 +28,7 @@ def _pairs(lineart, image):
   return tf.concat([lineart, tf.cast(image, tf.float32)], axis=-1)
 
 
+@pytest.mark.large
 def test_one_step_updates_generator_and_discriminators_but_not_vgg():
   gan, _ = _tiny_gan()
   batch = testlib.random_batch(2)
@@ -97,6 +98,7 @@ def test_discriminator_scores_are_probabilities_for_bce_and_raw_otherwise():
       gan_lib.discriminator_scores(outputs, "lsgan").numpy(), [(1.0 + 1) / 2, (1.0 + 1) / 2])
 
 
+@pytest.mark.large
 def test_a_nan_batch_gives_non_finite_losses_that_the_guard_names():
   gan, _ = _tiny_gan()
   batch = testlib.random_batch(2)
@@ -109,6 +111,7 @@ def test_a_nan_batch_gives_non_finite_losses_that_the_guard_names():
   nan_guard.check_finite(8, {name: 1.0 for name in gan_lib.METRIC_NAMES})  # No error.
 
 
+@pytest.mark.large
 def test_mixed_float16_wraps_both_optimizers_and_steps():
   gan, _ = _tiny_gan(mixed_precision="mixed_float16")
   assert keras.mixed_precision.global_policy().name == "float32"  # Restored.
@@ -140,6 +143,7 @@ def test_build_gan_decays_the_learning_rate_of_both_optimizers():
     assert float(optimizer.learning_rate) == pytest.approx(config.train.learning_rate * 0.4)
 
 
+@pytest.mark.large
 def test_wgan_gp_step_adds_weighted_penalty_and_drift_to_the_critic_loss():
   config = testlib.tiny_config("unused", ["unused"])
   config = dataclasses.replace(config, loss=dataclasses.replace(

@@ -69,12 +69,14 @@ def test_parameter_count_matches_design(generator, vgg):
   assert generator.count_params() - _trainable_params(generator) == 20_024_384  # VGG19
 
 
+@pytest.mark.large
 def test_default_width_parameter_count_is_pinned(vgg):
   default = build_generator(ModelConfig(vgg_weights="none"), vgg)
   assert _trainable_params(default) == 212_375_499
   assert _expected_generator_params(ModelConfig()) == 212_375_499
 
 
+@pytest.mark.large
 def test_resnet_variant(vgg, tmp_path):
   resnet = build_generator(dataclasses.replace(TINY, generator="resnet"), vgg)
   assert resnet.vgg is vgg
@@ -88,6 +90,7 @@ def test_resnet_variant(vgg, tmp_path):
   np.testing.assert_allclose(loaded(inputs), resnet(inputs), atol=1e-6)
 
 
+@pytest.mark.large
 def test_saved_file_carries_the_frozen_vgg(generator, tmp_path):
   path = str(tmp_path / "generator.keras")
   generator.save(path)

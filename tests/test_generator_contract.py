@@ -48,6 +48,7 @@ def test_hints_change_the_output(built, name):
   assert float(tf.reduce_max(tf.abs(generator(inputs) - generator(no_hints)))) > 1e-4
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("name", GENERATORS)
 def test_traces_with_unknown_height_and_width(built, name):
   generator = built(name)
@@ -75,6 +76,7 @@ def test_bad_inputs_are_named(built, name):
                "hints": np.zeros((1, 16, 16, 4), "float32")})
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("name", GENERATORS)
 def test_keras_file_and_config_round_trips_give_the_same_output(built, name, tmp_path):
   generator = built(name)

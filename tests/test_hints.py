@@ -121,6 +121,7 @@ def _reference_hints(image, patches):
   return out
 
 
+@pytest.mark.large
 def test_hints_match_a_numpy_reference_with_the_same_draws():
   rng = np.random.default_rng(0)
   overlaps = 0

@@ -87,6 +87,7 @@ def test_resize_rejects_float_images():
     inception.resize_to_input(np.zeros((1, 8, 8, 3), np.float32))
 
 
+@pytest.mark.large
 def test_keras_extractor_without_weights_gives_2048_features():
   extractor = inception.KerasInception(weights=None)
   images = np.random.default_rng(2).integers(0, 256, (2, 32, 48, 3), dtype=np.uint8)

@@ -117,6 +117,7 @@ def test_crop_and_flip_keep_image_and_lineart_aligned(tmp_path):
   assert len(np.unique(image[:, 0, 0, 1])) > 5  # crops start at different places
 
 
+@pytest.mark.large
 def test_jpeg_images_are_cropped_at_the_line_art_window(tmp_path):
   rng = np.random.default_rng(1)
   path = _write_records(tmp_path / "jpeg.tfrecord", [
@@ -131,6 +132,7 @@ def test_jpeg_images_are_cropped_at_the_line_art_window(tmp_path):
   assert error.mean() < 4
 
 
+@pytest.mark.large
 def test_lineart_kinds_follow_renormalised_probabilities(tmp_path):
   groups = {"all": tuple(KIND_VALUES), "noxdog": ("sketchkeras", "simplification"),
             "xdogonly": ("xdog",), "none": ()}
@@ -159,6 +161,7 @@ def test_lineart_kinds_follow_renormalised_probabilities(tmp_path):
   check(by_group["noxdog"], {"sketchkeras": 0.5 / 0.9, "simplification": 0.4 / 0.9})
 
 
+@pytest.mark.large
 def test_eval_hints_are_fixed_by_key(tmp_path):
   rng = np.random.default_rng(2)
   examples = [_aligned_example(f"e{i}", 24, 24, rng) for i in range(5)]
@@ -192,6 +195,7 @@ def test_eval_full_mode_keeps_size_cut_to_multiple_of_16(tmp_path):
   np.testing.assert_array_equal(batches[0]["lineart"][..., 0], batches[0]["image"][..., 0])
 
 
+@pytest.mark.large
 def test_input_context_shards_files_between_pipelines(tmp_path):
   for shard in range(4):
     _write_records(tmp_path / f"shard-{shard}.tfrecord",
@@ -209,6 +213,7 @@ def test_input_context_shards_files_between_pipelines(tmp_path):
   assert shards == [{"s0", "s2"}, {"s1", "s3"}]
 
 
+@pytest.mark.large
 def test_fewer_files_than_pipelines_shards_records(tmp_path):
   path = _write_records(tmp_path / "one.tfrecord",  # odd: shard before repeating
                         [_constant_example(f"r{i}", ["xdog"]) for i in range(5)])
@@ -221,6 +226,7 @@ def test_fewer_files_than_pipelines_shards_records(tmp_path):
   assert not seen[0] & seen[1] and len(seen[0] | seen[1]) == 5
 
 
+@pytest.mark.large
 def test_deterministic_input_is_reproducible_for_a_seed(tmp_path):
   rng = np.random.default_rng(4)
   path = _write_records(tmp_path / "repro.tfrecord",
@@ -258,6 +264,7 @@ def test_bad_inputs_raise_errors_that_name_the_problem(tmp_path):
     _take(input_pipeline.make_eval_dataset(_config(eval_data=bad), 1), 1)
 
 
+@pytest.mark.large
 def test_preview_shows_every_kind_and_the_fed_one(tmp_path):
   examples = [_constant_example(f"p{i}", kinds, size=32, image_value=60)
               for i, kinds in enumerate([tuple(KIND_VALUES), ("xdog",), ("simplification",)])]
@@ -281,6 +288,7 @@ def _keys(batches):
   return {key.decode() for key in _concat(batches, "key")}
 
 
+@pytest.mark.large
 def test_empty_files_are_skipped_and_named_in_a_warning(tmp_path, caplog):
   good = _write_records(tmp_path / "good.tfrecord",
                         [_constant_example(f"g{i}", ["xdog"]) for i in range(3)])
@@ -317,6 +325,7 @@ def _truncate(path, keep_fraction):
     f.write(data[:int(len(data) * keep_fraction)])
 
 
+@pytest.mark.large
 def test_truncated_file_is_read_up_to_the_damage_then_skipped(tmp_path, capfd):
   _write_records(tmp_path / "good.tfrecord",
                  [_constant_example(f"g{i}", ["xdog"]) for i in range(4)])

@@ -42,6 +42,7 @@ def test_tiny_parameter_count(generator):
   assert _params(generator) == _expected_params(TINY)
 
 
+@pytest.mark.large
 def test_pix2pixhd_width_parameter_count_is_pinned():
   # pix2pixHD's global generator: ngf=64, 4 downsamplings, 9 blocks (Table 1 config).
   config = ModelConfig(generator="pix2pixhd", num_mid_blocks=9)

@@ -121,6 +121,7 @@ def test_architecture_matches_authors_model():
   assert model(np.zeros((1, 24, 40, 1), np.float32)).shape == (1, 24, 40, 1)
 
 
+@pytest.mark.large
 def test_converted_weights_reproduce_source_model(source_model, weights_path,
                                                   target_model):
   mean, std = simplification.load_simplification_weights(target_model, weights_path)
@@ -165,6 +166,7 @@ def test_missing_weights_file_names_flag(tmp_path):
         simplification_weights=str(tmp_path / "none.h5")))
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("size", [(37, 53), (53, 37)])
 def test_odd_sizes_give_line_art_of_input_size(extractor, size):
   lineart = extractor.extract(_illustration(*size))
@@ -172,6 +174,7 @@ def test_odd_sizes_give_line_art_of_input_size(extractor, size):
   assert lineart.dtype == np.uint8
 
 
+@pytest.mark.large
 def test_batch_matches_one_by_one_and_is_deterministic(extractor):
   images = [_illustration(24, 32, seed=s) for s in range(3)] + [_illustration(19, 27)]
   batch = extractor.extract_batch(images)
@@ -232,6 +235,7 @@ def test_written_file_is_keras2_layout(weights_path):
   assert attrs["variant"] == "mse" and "non-commercial" in attrs["licence"]
 
 
+@pytest.mark.large
 def test_builder_writes_all_three_kinds(weights_path, tmp_path):
   """The dataset builder with xdog, sketchkeras and simplification on sample data."""
   sketchkeras_model = sketchkeras.build_sketchkeras_model()  # Keras' random init.

@@ -111,6 +111,7 @@ def test_architecture_matches_public_model():
   assert model(np.zeros((1, 32, 48, 1), np.float32)).shape == (1, 32, 48, 1)
 
 
+@pytest.mark.large
 def test_loaded_weights_reproduce_source_model(source_model, weights_path,
                                               target_model):
   model = target_model
@@ -174,6 +175,7 @@ def test_odd_sizes_give_line_art_of_input_size(extractor, size):
   assert lineart.dtype == np.uint8
 
 
+@pytest.mark.large
 def test_native_resolution_pads_to_stride(weights_path):
   native = sketchkeras.SketchKerasExtractor(SketchKerasConfig(
       sketchkeras_weights=weights_path, sketchkeras_long_side=0))
@@ -181,6 +183,7 @@ def test_native_resolution_pads_to_stride(weights_path):
   assert lineart.shape == (37, 21) and lineart.dtype == np.uint8
 
 
+@pytest.mark.large
 def test_batch_matches_one_by_one_and_is_deterministic(extractor):
   images = [_illustration(40, 56, seed=s) for s in range(3)] + [_illustration(33, 29)]
   batch = extractor.extract_batch(images)
@@ -190,6 +193,7 @@ def test_batch_matches_one_by_one_and_is_deterministic(extractor):
     np.testing.assert_array_equal(lineart, extractor.extract(image))
 
 
+@pytest.mark.large
 def test_flat_images_stay_white():
   """No edges in, no lines out: nothing in the pipeline invents detail.
 

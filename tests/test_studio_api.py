@@ -43,6 +43,7 @@ def client(saved_model_backend):
   return _client(saved_model_backend)
 
 
+@pytest.mark.large
 def test_result_equals_the_colorize_cli_bit_for_bit(client, saved_model_backend, tmp_path):
   lineart, hints = lib.page()
   Image.fromarray(lineart).save(tmp_path / "page.png")
@@ -229,6 +230,7 @@ def test_health_names_the_model_and_its_size_rules(client, saved_model_backend):
       "extractors": ["xdog"], "on_device": None, "static": False, "sample": None}
 
 
+@pytest.mark.large
 def test_model_dir_backend_colours_like_its_export(model_dir_backend, saved_model_backend):
   lineart, hints = lib.page()
   batch = lineart[None, ..., None], hints[None]
@@ -237,6 +239,7 @@ def test_model_dir_backend_colours_like_its_export(model_dir_backend, saved_mode
   assert difference.max() <= 1
 
 
+@pytest.mark.large
 def test_attention_maps_of_a_model_dir(model_dir_backend):
   client = _client(model_dir_backend)
   assert client.get("/api/health").json()["attention_blocks"] == 2

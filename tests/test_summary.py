@@ -47,6 +47,7 @@ def test_cli_json(flagfile):
   assert stats["generator_gflops"] == pytest.approx(732_930_176 / 1e9)
 
 
+@pytest.mark.large
 def test_table_lists_every_count():
   # The CLI module is not imported: its global flags clash with other CLIs' in one process.
   from tfcolor.models import statistics  # pylint: disable=g-import-not-at-top

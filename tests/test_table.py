@@ -39,6 +39,7 @@ def _parse_markdown(text):
   return header, rows, lines[len(table_lines):]
 
 
+@pytest.mark.large
 def test_table_in_the_paper_layout_with_shared_inception(runs, tmp_path, monkeypatch):
   built = []
 
@@ -71,6 +72,7 @@ def test_table_in_the_paper_layout_with_shared_inception(runs, tmp_path, monkeyp
   assert "ground truth itself scores" in notes and "WARNING" not in notes
 
 
+@pytest.mark.large
 def test_existing_reports_are_reused_unless_asked(runs, monkeypatch):
   config = EvalConfig(split="test", max_eval_examples=2, grid_rows=0)
   real_evaluate = evaluator.evaluate

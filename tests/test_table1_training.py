@@ -40,6 +40,7 @@ def _config(model_dir, generator, faithful_ci2018=False, **train_overrides):
 @pytest.mark.parametrize("generator, faithful_ci2018", [
     ("csa", False), ("resnet", False), ("pix2pixhd", False), ("ci2018", False),
     ("ci2018", True)])
+@pytest.mark.large
 def test_each_generator_trains_a_step(generator, faithful_ci2018):
   config = _config("unused", generator, faithful_ci2018)
   keras.utils.set_random_seed(0)

@@ -38,6 +38,7 @@ def _max_error(generator, model_bytes, lineart, hints):
   return np.abs(image - lib.keras_reference(generator, lineart, hints)).max()
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic_int8"])
 def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, quantize):
   model_bytes = run.tflite_bytes(quantize)  # convert_tflite, shared with other tests
@@ -49,6 +50,7 @@ def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, qua
   assert error < TOLERANCE[quantize]
 
 
+@pytest.mark.large
 def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
     generator, model_inputs, sample_dataset):
   representative = tflite_export.representative_dataset(

@@ -69,6 +69,7 @@ def test_perceptual_features_are_relu_k_1(vgg):
     assert float(tf.reduce_min(got)) >= 0
 
 
+@pytest.mark.large
 def test_no_gradient_reaches_vgg_weights(vgg):
   generator = build_generator(TINY, vgg)
   perceptual = build_perceptual(generator.vgg)
