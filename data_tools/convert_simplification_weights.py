@@ -127,9 +127,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   settings = flags_lib.dataclass_from_flags(ConvertSettings)
-  for name in ("input", "output"):
-    if not getattr(settings, name):
-      raise app.UsageError(f"--{name} is required")
+  flags_lib.require(settings, "input", "output")
   convert(settings.input, settings.output, settings.variant)
   logging.info("wrote %s (variant %s)", settings.output, settings.variant)
 

@@ -213,8 +213,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   settings = flags_lib.dataclass_from_flags(SynthesizeSettings)
-  if not settings.output_dir:
-    raise app.UsageError("--output_dir is required")
+  flags_lib.require(settings, "output_dir")
   synthesize_dataset(**dataclasses.asdict(settings))
 
 

@@ -95,3 +95,16 @@ def test_only_the_named_fields_become_flags():
   flags_lib.define_dataclass_flags(config_lib.EvalConfig, flag_values,
                                    names=("fid_inception",))
   assert [name for name in flag_values] == ["fid_inception"]
+
+
+def test_require_names_the_first_empty_setting():
+  @dataclasses.dataclass(frozen=True)
+  class Paths:
+    input: str = ""
+    output: str = ""
+
+  flags_lib.require(Paths("a", "b"), "input", "output")
+  with pytest.raises(ValueError, match=r"^--output is required$"):
+    flags_lib.require(Paths("a", ""), "input", "output")
+  with pytest.raises(ValueError, match=r"^--input is required$"):
+    flags_lib.require(Paths("", ""), "input", "output")

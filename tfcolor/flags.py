@@ -66,6 +66,17 @@ def dataclass_from_flags(cls, flag_values=FLAGS):
   return cls(**{f.name: _value(f, flag_values) for f in dataclasses.fields(cls)})
 
 
+def require(settings, *names):
+  """Raises ValueError "--NAME is required" for the first of `names` left empty.
+
+  For settings without a usable default (a path): their field defaults to "" so
+  the dataclass still builds; `cli.run` prints the error in one line.
+  """
+  for name in names:
+    if not getattr(settings, name):
+      raise ValueError(f"--{name} is required")
+
+
 def define_flags(sections=tuple(config_lib.SECTIONS), flag_values=FLAGS):
   """Defines the flags of the named experiment config sections."""
   for section in sections:

@@ -122,8 +122,7 @@ class BrowserTFLiteSettings:
 def main(argv):
   del argv
   settings = flags_lib.dataclass_from_flags(BrowserTFLiteSettings)
-  if not settings.tflite:
-    raise app.UsageError("--tflite is required")
+  flags_lib.require(settings, "tflite")
   if not os.path.isfile(settings.tflite):
     raise app.UsageError(f"--tflite={settings.tflite}: no such file")
   results = run_benchmark(settings.tflite, settings.height, settings.width,
