@@ -242,6 +242,7 @@ def test_a_lost_state_file_resumes_from_the_newest_checkpoint(two_checkpoints, t
   assert _file_hashes(folder, "ckpt-1") == older
 
 
+@pytest.mark.large  # the two_checkpoints run trains two steps (86 s under load)
 def test_no_readable_checkpoint_stops_before_any_step(two_checkpoints, tmp_path):
   config, _ = two_checkpoints
   folder = os.path.join(tmp_path, "checkpoints")
@@ -258,6 +259,7 @@ def test_no_readable_checkpoint_stops_before_any_step(two_checkpoints, tmp_path)
   assert int(trainer.gan.g_optimizer.iterations) == 0  # restored nothing, trained nothing
 
 
+@pytest.mark.large  # the two_checkpoints run trains two steps (86 s under load)
 def test_export_and_evaluate_use_the_same_fallback(two_checkpoints, tmp_path):
   config, _ = two_checkpoints
   folder = os.path.join(tmp_path, "checkpoints")
