@@ -10,6 +10,7 @@ logit is 70x70 at its scale, whatever the padding.
 import keras
 
 from tfcolor.models.instance_norm import instance_norm
+from tfcolor.models.leaky_relu import MaximumLeakyReLU
 from tfcolor.models.serialization import base_config, deserialize_dtype
 
 KERNEL_SIZE = 4
@@ -53,8 +54,10 @@ class PatchDiscriminator(keras.Model):
                                           name="logits"))
     self.norms = [instance_norm(norm_epsilon, name=f"norm{i}", dtype=dtype)
                   for i in range(2, 5)]
-    self.activations = [keras.layers.LeakyReLU(0.2, dtype=dtype, name=f"lrelu{i}")
-                        for i in range(1, 5)]
+    # The first conv feeds its activation directly: see models/leaky_relu.py.
+    self.activations = [MaximumLeakyReLU(0.2, dtype=dtype, name="lrelu1")]
+    self.activations += [keras.layers.LeakyReLU(0.2, dtype=dtype, name=f"lrelu{i}")
+                         for i in range(2, 5)]
 
     # === Functional model ===
     inputs = keras.Input((None, None, input_channels), name="lineart_and_image")
