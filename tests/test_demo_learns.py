@@ -71,7 +71,8 @@ def test_a_short_demo_run_lowers_the_region_hint_error(tmp_path, sample_dataset)
   assert result.step == STEPS and not result.preempted
   trained = _region_error(trainer, batch)
   print(f"region hint error: {untrained:.1f} untrained, {trained:.1f} after {STEPS} steps")
-  assert trained < 0.8 * untrained, (untrained, trained)
+  # Measured on this data: 142.8 untrained, 81.2 after 120 steps.
+  assert trained < 0.7 * untrained, (untrained, trained)
   assert os.path.exists(result.final_grid)
   # The grids show the sparse draw only (what a person gives), not the mix.
   sparse = dataclasses.replace(config.data, hint_dense_fraction=0.0)
@@ -90,10 +91,10 @@ def _generator_weights_after(model_dir, sample_dataset, seed, steps=4):
 
 
 @pytest.mark.large
-def test_the_demo_is_reproducible_for_its_seed(tmp_path, sample_dataset):
-  # demo.cfg fixes the input order (--deterministic_train_input), so the same
-  # seed trains the same generator and the README's figures are repeatable; a
-  # different seed must still give a different one.
+def test_the_first_demo_steps_repeat_for_a_seed(tmp_path, sample_dataset):
+  # demo.cfg fixes the input order (--deterministic_train_input), so the first
+  # steps of a seed train the same generator bit for bit (whole 600-step runs
+  # still end a few points apart: docs/training.md); another seed differs.
   first = _generator_weights_after(tmp_path / "a", sample_dataset, seed=0)
   again = _generator_weights_after(tmp_path / "b", sample_dataset, seed=0)
   other = _generator_weights_after(tmp_path / "c", sample_dataset, seed=1)
