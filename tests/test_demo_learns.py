@@ -93,8 +93,8 @@ def _generator_weights_after(model_dir, sample_dataset, seed, steps=4):
 @pytest.mark.large
 def test_the_first_demo_steps_repeat_for_a_seed(tmp_path, sample_dataset):
   # demo.cfg fixes the input order (--deterministic_train_input), so the first
-  # steps of a seed train the same generator bit for bit (whole 600-step runs
-  # still end a few points apart: docs/training.md); another seed differs.
+  # steps of a seed train the same generator bit for bit on the same records
+  # (docs/training.md, "The demo"); another seed differs.
   first = _generator_weights_after(tmp_path / "a", sample_dataset, seed=0)
   again = _generator_weights_after(tmp_path / "b", sample_dataset, seed=0)
   other = _generator_weights_after(tmp_path / "c", sample_dataset, seed=1)
