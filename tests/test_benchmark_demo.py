@@ -48,6 +48,6 @@ def test_the_readme_demo_end_to_end(tmp_path):
   assert set(figures["seconds"]) == {"data", "training", "evaluation"}
   assert os.path.exists(tmp_path / "runs" / "demo" / "samples" / "final.png")
   # Regions filled from the hints, not dots: the old 300-step demo scored 105-112
-  # on regions; this recipe 68.5 regions / 56.3 pixels (docs/training.md). The
-  # margin takes run-to-run variation (training order is not fixed).
-  assert figures["region_error"] <= 80 and figures["pixel_error"] <= 70, figures
+  # on regions; this recipe 65.2-70.5 regions / 52.9-59.3 pixels in three runs
+  # (docs/training.md). The margin takes the spread between fresh data builds.
+  assert figures["region_error"] <= 75 and figures["pixel_error"] <= 62, figures

@@ -54,6 +54,7 @@ def test_demo_config_parses_and_keeps_the_paper_losses(tmp_path, sample_dataset)
   # Sparse and dense hint draws are mixed; the sparse ones are the paper's.
   assert config.data.hint_geometric_p == 0.125
   assert 0 < config.data.hint_dense_fraction < 1
+  assert config.data.deterministic_train_input  # Repeatable figures.
 
 
 @pytest.mark.large
@@ -70,10 +71,33 @@ def test_a_short_demo_run_lowers_the_region_hint_error(tmp_path, sample_dataset)
   assert result.step == STEPS and not result.preempted
   trained = _region_error(trainer, batch)
   print(f"region hint error: {untrained:.1f} untrained, {trained:.1f} after {STEPS} steps")
-  assert trained < 0.8 * untrained, (untrained, trained)
+  # Measured on this data: 142.8 untrained, 81.2 after 120 steps.
+  assert trained < 0.7 * untrained, (untrained, trained)
   assert os.path.exists(result.final_grid)
   # The grids show the sparse draw only (what a person gives), not the mix.
   sparse = dataclasses.replace(config.data, hint_dense_fraction=0.0)
   expected = next(iter(tfcolor_data.make_eval_dataset(
       sparse, config.train.num_samples, files=config.data.eval_data)))
   np.testing.assert_array_equal(trainer.sample_batch()["hints"], expected["hints"])
+
+
+def _generator_weights_after(model_dir, sample_dataset, seed, steps=4):
+  config = _demo_config(model_dir, sample_dataset, f"--train_steps={steps}",
+                        f"--seed={seed}", "--image_every=1000",
+                        "--checkpoint_every=1000", "--num_samples=1")
+  trainer = loop.Trainer(config)
+  trainer.run()
+  return [variable.numpy() for variable in trainer.gan.generator.weights]
+
+
+@pytest.mark.large
+def test_the_first_demo_steps_repeat_for_a_seed(tmp_path, sample_dataset):
+  # demo.cfg fixes the input order (--deterministic_train_input), so the first
+  # steps of a seed train the same generator bit for bit on the same records
+  # (docs/training.md, "The demo"); another seed differs.
+  first = _generator_weights_after(tmp_path / "a", sample_dataset, seed=0)
+  again = _generator_weights_after(tmp_path / "b", sample_dataset, seed=0)
+  other = _generator_weights_after(tmp_path / "c", sample_dataset, seed=1)
+  for weight_a, weight_b in zip(first, again):
+    np.testing.assert_array_equal(weight_a, weight_b)
+  assert any(not np.array_equal(a, c) for a, c in zip(first, other))
