@@ -48,6 +48,7 @@ class SharedRun:
     self.model_dir = str(root / "run")
     self.generator = make_model_dir(self.model_dir)
     self._export_result = None
+    self._bfloat16_result = None
     self._tflite = {}
 
   @property
@@ -61,6 +62,15 @@ class SharedRun:
   @property
   def saved_model(self):
     return self.export_result["saved_model"]
+
+  @property
+  def saved_model_bfloat16(self):
+    """The run exported with --precision=bfloat16 to `root/serving_bfloat16`."""
+    if self._bfloat16_result is None:
+      self._bfloat16_result = self._export.run_export(self._export.ExportConfig(
+          model_dir=self.model_dir, export_dir=str(self.root / "serving_bfloat16"),
+          precision="bfloat16"))
+    return self._bfloat16_result["saved_model"]
 
   def tflite_bytes(self, quantize="none"):
     """The float-I/O TFLite model at TFLITE_SIZE (not int8: that needs calibration)."""

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 import export_testlib as lib
-from tfcolor.serving import colorize_files, hint_files
+from tfcolor.benchmarks import export_difference
+from tfcolor.serving import colorize_files, hint_files, precision
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +48,23 @@ def test_hint_layer_matches_the_model(models, tmp_path):
                                   layer[None])[0]
   assert image.shape == (37, 50, 3)
   assert np.abs(image - np.round((reference + 1) * 127.5)).max() <= 1
+
+
+def test_a_bfloat16_export_colours_within_its_tolerance(models, tmp_path_factory, tmp_path):
+  bfloat16_model = lib.shared_run(tmp_path_factory).saved_model_bfloat16
+  _write_lineart(tmp_path / "page.png")
+  (tmp_path / "hints.txt").write_text("5 5 #ff0000 3\n30 20 #2040e0 4\n")
+  for name, model in (("float32", models["saved_model"]), ("bfloat16", bfloat16_model)):
+    result = colorize_files.colorize_files(_config(
+        model=model, lineart=str(tmp_path / "page.png"),
+        hints=str(tmp_path / "hints.txt"), output=str(tmp_path / f"{name}.png")))
+    assert result["written"] == [str(tmp_path / f"{name}.png")]
+  images = [np.asarray(Image.open(tmp_path / f"{name}.png")) for name in ("float32",
+                                                                          "bfloat16")]
+  assert images[1].shape == (37, 50, 3)
+  difference = export_difference.uint8_difference(*images)
+  assert difference["mean"] <= precision.BFLOAT16_TOLERANCE["mean"], difference
+  assert difference["p99"] <= precision.BFLOAT16_TOLERANCE["p99"], difference
 
 
 def test_points_file_pixels_and_fractions():

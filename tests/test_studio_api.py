@@ -45,11 +45,15 @@ def client(saved_model_backend):
 
 @pytest.mark.large
 def test_result_equals_the_colorize_cli_bit_for_bit(client, saved_model_backend, tmp_path):
+  _assert_answers_like_the_colorize_cli(client, saved_model_backend, tmp_path)
+
+
+def _assert_answers_like_the_colorize_cli(client, backend, tmp_path):
   lineart, hints = lib.page()
   Image.fromarray(lineart).save(tmp_path / "page.png")
   Image.fromarray(hints, "RGBA").save(tmp_path / "hints.png")
   colorize_files.colorize_files(colorize_files.ColorizeConfig(
-      model=saved_model_backend.path, lineart=str(tmp_path / "page.png"),
+      model=backend.path, lineart=str(tmp_path / "page.png"),
       hints=str(tmp_path / "hints.png"), output=str(tmp_path / "cli.png")))
   answer = client.post("/api/colorize", files=lib.files(
       (tmp_path / "page.png").read_bytes(), (tmp_path / "hints.png").read_bytes()))
@@ -237,6 +241,12 @@ def test_model_dir_backend_colours_like_its_export(model_dir_backend, saved_mode
   difference = np.abs(model_dir_backend.colorize_batch(*batch).astype(int)
                       - saved_model_backend.colorize_batch(*batch))
   assert difference.max() <= 1
+
+
+@pytest.mark.large
+def test_a_bfloat16_export_serves_like_the_colorize_cli(run, tmp_path):
+  backend = backends.load_backend(run.saved_model_bfloat16)
+  _assert_answers_like_the_colorize_cli(_client(backend), backend, tmp_path)
 
 
 @pytest.mark.large

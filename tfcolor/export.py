@@ -1,15 +1,16 @@
 """Exports a trained generator for TF Serving and/or TFLite.
 
   python -m tfcolor.export --model_dir=runs/demo --export_dir=exports/demo \
-      [--tflite=exports/demo.tflite --tflite_size=512 \
+      [--precision=float32|bfloat16] [--tflite=exports/demo.tflite --tflite_size=512 \
        --quantize=none|float16|dynamic_int8|int8 \
        [--representative_data=GLOB --int8_io=float|uint8]] [--web_demo=DIR]
 
 Writes EXPORT_DIR/<version>/ (version = the checkpoint's step) with the
 signatures serving_default (uint8 line art + RGBA hints -> uint8 image, any
-size) and colorize_float; the TFLite model is converted from a temporary
-SavedModel at one fixed size; --web_demo=DIR writes a static folder that colours
-in the browser with it (tfcolor.studio.web_demo). See docs/deployment.md.
+size) and colorize_float, computing in --precision; the TFLite model is
+converted from a temporary SavedModel at one fixed size; --web_demo=DIR writes
+a static folder that colours in the browser with it (tfcolor.studio.web_demo).
+See docs/deployment.md.
 """
 
 from absl import app, flags, logging

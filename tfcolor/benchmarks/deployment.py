@@ -14,6 +14,8 @@ and the process's peak memory so far are reported), then timed on one
 
   keras         the Keras generator in a tf.function, uint8 in/out like serving
   saved_model   the exported SavedModel's serving_default signature
+  saved_model_bfloat16  the same, exported with tfcolor.export --precision=bfloat16;
+                also prints its |diff| from saved_model's colours (uint8)
   tflite_MODE   the TFLite model (LiteRT interpreter, `--tflite_threads`) on
                 model-range inputs; int8 calibrates on --representative_data, or
                 on random inputs when no glob is given (speed does not depend
@@ -37,8 +39,8 @@ from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
 from tfcolor.config import field
 
-VARIANTS = ("keras", "saved_model", "tflite_none", "tflite_float16",
-            "tflite_dynamic_int8", "tflite_int8")
+VARIANTS = ("keras", "saved_model", "saved_model_bfloat16", "tflite_none",
+            "tflite_float16", "tflite_dynamic_int8", "tflite_int8")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,9 +119,10 @@ def main(argv):
   # pylint: disable=import-outside-toplevel
   import tensorflow as tf
   from tfcolor import config as config_lib
-  from tfcolor.benchmarks import common
+  from tfcolor.benchmarks import common, export_difference
   from tfcolor.models import factory
   from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
+  from tfcolor.serving import precision as precision_lib
 
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
@@ -150,14 +153,28 @@ def main(argv):
       timing = common.time_call(keras_fn, lineart, hints, warmup=warmup, repeats=repeats)
       record("keras", timing, os.path.getsize(keras_path) / 1e6, export_s)
       os.remove(keras_path)
-    if "saved_model" in settings.variants:
+    images = {}  # each SavedModel's last output, by precision
+    for precision in ("float32", "bfloat16"):
+      name = "saved_model" + ("" if precision == "float32" else f"_{precision}")
+      if name not in settings.variants:
+        continue
       start = time.perf_counter()
-      path = saved_model_export.export_saved_model(generator, os.path.join(tmp, "serving"), 1)
+      exported = precision_lib.generator_in_precision(generator, model_config, precision)
+      path = saved_model_export.export_saved_model(exported, os.path.join(tmp, name), 1)
       export_s = time.perf_counter() - start
+      del exported
       serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
-      timing = common.time_call(lambda: serve(lineart=lineart, hints=hints),
-                                warmup=warmup, repeats=repeats)
-      record("saved_model", timing, _dir_size(path) / 1e6, export_s)
+
+      def serve_and_keep(serve=serve, precision=precision):
+        images[precision] = serve(lineart=lineart, hints=hints)[signature.IMAGE_KEY]
+        return images[precision]
+
+      timing = common.time_call(serve_and_keep, warmup=warmup, repeats=repeats)
+      record(name, timing, _dir_size(path) / 1e6, export_s)
+      if precision != "float32" and "float32" in images:
+        results[name]["uint8_diff"] = export_difference.uint8_difference(
+            images["float32"], images[precision])
+        print(f"{name}: |diff| from saved_model in uint8 {results[name]['uint8_diff']}")
       del serve
     modes = [v[len("tflite_"):] for v in settings.variants if v.startswith("tflite_")]
     if modes:

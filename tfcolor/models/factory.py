@@ -11,6 +11,10 @@ The Table 1 baselines (pix2pixhd, ci2018) have no hint encoder: they ignore
 `vgg` and never build one.
 """
 
+import contextlib
+
+import keras
+
 from tfcolor import config as config_lib
 from tfcolor.models.ci2018 import Ci2018Generator
 from tfcolor.models.ci2018_critic import Ci2018Critic
@@ -20,7 +24,25 @@ from tfcolor.models.local_features import load_local_features
 from tfcolor.models.pix2pixhd import Pix2PixHDGenerator
 from tfcolor.models.vgg import PerceptualFeatures, build_vgg19
 
-__all__ = ["build_vgg19", "build_generator", "build_discriminator", "build_perceptual"]
+__all__ = ["build_vgg19", "build_generator", "build_discriminator", "build_perceptual",
+           "dtype_policy"]
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+  """Keras' global dtype policy is `name` inside the block; None leaves it as it is.
+
+  Layers keep the policy they were built with, so networks built inside
+  compute in `name` after the block (training's --mixed_precision, the
+  export's --precision).
+  """
+  previous = keras.mixed_precision.global_policy()
+  if name is not None:
+    keras.mixed_precision.set_global_policy(name)
+  try:
+    yield
+  finally:
+    keras.mixed_precision.set_global_policy(previous)
 
 
 def build_generator(model_config, vgg=None):

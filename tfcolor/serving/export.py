@@ -9,6 +9,7 @@ import dataclasses
 
 from tfcolor import config as config_lib
 from tfcolor.config import field
+from tfcolor.serving import precision as precision_lib
 from tfcolor.serving import saved_model_export
 from tfcolor.serving import tflite_export
 
@@ -25,6 +26,12 @@ class ExportConfig:
   version: int = field(
       0, "SavedModel version folder; 0 = the checkpoint's step, or the next free "
       "integer if that exists already.")
+  precision: str = field(
+      "float32", "Compute precision of the SavedModel (the uint8 signature is the "
+      "same): bfloat16 runs the convolutions in bfloat16 with half-size weights "
+      "(instance norm, VGG hint feature and tanh head stay float32); see "
+      "docs/deployment.md for its difference from float32. TFLite uses --quantize.",
+      precision_lib.PRECISIONS)
   tflite: str = field("", "Also write a TFLite model to this .tflite path ('' = none).")
   tflite_size: int = field(512, "Fixed square input size of the TFLite model "
                            "(multiple of 16).")
@@ -51,6 +58,12 @@ def validate_export_config(config):
     raise ValueError("nothing to do: give --export_dir, --tflite and/or --web_demo")
   if config.version < 0:
     raise ValueError(f"--version must be >= 0, got {config.version}")
+  if config.precision not in precision_lib.PRECISIONS:
+    raise ValueError(f"--precision must be one of {list(precision_lib.PRECISIONS)}, "
+                     f"got {config.precision!r}")
+  if config.precision != "float32" and not config.export_dir:
+    raise ValueError(f"--precision={config.precision} applies to the SavedModel: give "
+                     "--export_dir (a .tflite model's precision is --quantize)")
   config_lib.check_size("--tflite_size", config.tflite_size)
   tflite_export.check_tflite_options(config.quantize, bool(config.representative_data),
                                      config.int8_io)
@@ -84,8 +97,11 @@ def run_export(config, web_demo_writer=None):
   if config.export_dir:
     version = saved_model_export.choose_version(config.export_dir, loaded.step,
                                                 config.version)
+    generator = precision_lib.generator_in_precision(
+        loaded.generator, loaded.config.model, config.precision)
     result["saved_model"] = saved_model_export.export_saved_model(
-        loaded.generator, config.export_dir, version)
+        generator, config.export_dir, version)
+    del generator
   if config.tflite or config.web_demo:
     representative = None
     if config.quantize == "int8":

@@ -24,10 +24,8 @@ def build_gan(config, global_batch_size):
   built and restored afterwards (layers keep the policy they were built with).
   """
   model_config = config.model
-  previous_policy = keras.mixed_precision.global_policy()
-  if config.train.mixed_precision != "none":
-    keras.mixed_precision.set_global_policy(config.train.mixed_precision)
-  try:
+  policy = config.train.mixed_precision
+  with factory.dtype_policy(None if policy == "none" else policy):
     vgg = factory.build_vgg19(model_config.vgg_weights)
     generator = factory.build_generator(model_config, vgg)
     discriminator = factory.build_discriminator(model_config)
@@ -38,8 +36,6 @@ def build_gan(config, global_batch_size):
     if not generator.built:
       generator({"lineart": tf.zeros((1, size, size, 1)),
                  "hints": tf.zeros((1, size, size, 4))})
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
   gan = gan_lib.ColorizationGAN(generator, discriminator, perceptual)
   gan.compile(g_optimizer=_make_optimizer(config.train),
               d_optimizer=_make_optimizer(config.train),
