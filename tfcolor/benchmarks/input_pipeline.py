@@ -36,6 +36,7 @@ def _define_flags():
   flags.DEFINE_list("parallel_calls", ["1", "2", "-1"],
                     "num_parallel_calls settings to time (-1 = AUTOTUNE).")
   flags.DEFINE_string("work_dir", "", "Keep the dataset here ('' = a temporary folder).")
+  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
   flags.DEFINE_bool("bfc_cpu_allocator", True,
                     "Set TF_CPU_ALLOCATOR_USE_BFC=true (reuse host memory instead of "
                     "page-faulting fresh buffers for every batch).")
@@ -100,6 +101,14 @@ def main(argv):
   for calls, per_second, per_cpu_second in rows:
     name = "AUTOTUNE" if calls == -1 else str(calls)
     print(f"{name:>14} | {per_second:9.1f} | {per_cpu_second:12.1f}")
+  if FLAGS.json_out:
+    from tfcolor import io_utils  # pylint: disable=import-outside-toplevel
+    io_utils.atomic_write_json(FLAGS.json_out, {
+        "image_size": FLAGS.image_size, "image_format": FLAGS.image_format,
+        "crop_size": FLAGS.crop_size, "batch_size": FLAGS.batch_size,
+        "rows": [{"parallel_calls": calls, "images_per_s": per_second,
+                  "images_per_cpu_s": per_cpu_second}
+                 for calls, per_second, per_cpu_second in rows]})
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def define_flags():
   flags.DEFINE_integer("warmup", 1, "Untimed calls of each before timing.")
   flags.DEFINE_integer("repeats", 5, "Timed calls of each.")
   flags.DEFINE_string("screenshot", "", "Also save a screenshot of the page here.")
+  flags.DEFINE_string("json_out", "", "Also write the figures here as JSON.")
   flags.DEFINE_string("screenshot_model", "", "Model the screenshot's page serves "
                       "('' = the benchmark's random SavedModel).")
 
@@ -181,6 +182,12 @@ def main(argv):
         "server's own cost (multipart, PNG decode/encode, HTTP)")
   if FLAGS.screenshot:
     print(f"screenshot: {FLAGS.screenshot}")
+  if FLAGS.json_out:
+    from tfcolor import io_utils
+    io_utils.atomic_write_json(FLAGS.json_out, {
+        "size": FLAGS.size, "parameters": parameter_count(generator),
+        "model_s": model.median_s, "studio_s": studio.median_s,
+        "instant_model_studio_s": server_only.median_s})
 
 
 def parameter_count(generator):
