@@ -268,7 +268,9 @@ def main(argv):
     for name in settings.steps:
       results[name] = run_step(name, commands[name], folder)
       logging.info("%s: %.0f s", name, results[name]["seconds"])
-  io_utils.atomic_write_bytes(settings.out, render_page(settings, results, started).encode())
+      # After every step, so an interrupted run still leaves the figures it took.
+      io_utils.atomic_write_bytes(settings.out,
+                                  render_page(settings, results, started).encode())
   print(f"wrote {settings.out} ({sum(r['seconds'] for r in results.values()) / 60:.1f} min)")
 
 
