@@ -52,6 +52,7 @@ def test_performance_page_reads_figures_against_the_peaks(tmp_path):
   assert "Training step" not in page  # steps that did not run have no section
 
 
+@pytest.mark.large  # starts a process
 def test_performance_step_reports_a_failing_benchmark(tmp_path):
   from tfcolor.benchmarks import performance  # pylint: disable=import-outside-toplevel
   result = performance.run_step("peaks", ["tfcolor.benchmarks.peaks", "--repeats=x"],
