@@ -118,3 +118,19 @@ def test_runner_colorizes_any_size(run):
   assert colorizer.colorize(lineart[0, :SIZE]).shape == (SIZE, 21, 3)  # no hints
   with pytest.raises(ValueError, match="hints must be"):
     colorizer.colorize(lineart[0], hints[0, :10])
+
+
+def test_float_graph_runs_in_xnnpack(run):
+  """Instance norms and reflection pads are exported in ops XNNPack delegates.
+
+  Keras's GroupNormalization (5-D reshapes, SQUARE, NEG) and MIRROR_PAD ran
+  outside the fast kernels (tfcolor.models.tflite_forms). What is left to
+  the reference kernels is the hint encoder's input step: the hinted-pixel
+  select and VGG's RGB -> BGR flip, on the (1, S, S, 3) hints only.
+  """
+  model_bytes = run.tflite_bytes("none")
+  ops = tflite_export.check_builtin_ops(model_bytes)
+  assert "MIRROR_PAD" not in ops and "SQUARE" not in ops and "RESHAPE" not in ops
+  left = sorted({name for _, name in tflite_runner.undelegated_ops(model_bytes)})
+  assert left == ["GREATER", "PACK", "SELECT_V2", "STRIDED_SLICE"]
+  assert len(tflite_runner.undelegated_ops(model_bytes)) == 6

@@ -8,15 +8,19 @@
 Random weights (`--vgg_weights=none` is forced); model widths come from the
 ModelConfig flags (default: the paper's, 212M parameters), so
 `--stem_filters=16 --down_filters=32,64,64,128 ...` benchmarks a smaller model.
-Each variant is exported the way `tfcolor.export` does it (and the export time
-and the process's peak memory so far are reported), then timed on one
-`--size` square image, batch 1, after `--warmup` untimed runs:
+Each variant runs in its own (spawned) process: the generator is built,
+exported the way `tfcolor.export` does it, dropped where the export no longer
+needs it, and the export timed on one `--size` square image, batch 1, after
+`--warmup` untimed runs. The export time and that process's peak RSS (its
+own, not the run's) are reported:
 
   keras         the Keras generator in a tf.function, uint8 in/out like serving
   saved_model   the exported SavedModel's serving_default signature
   saved_model_bfloat16  the same, exported with tfcolor.export --precision=bfloat16;
                 also prints its |diff| from saved_model's colours (uint8)
-  tflite_MODE   the TFLite model (LiteRT interpreter, `--tflite_threads`) on
+  tflite_MODE   the TFLite model (converted from the source SavedModel on
+                disk after the Keras model is dropped; LiteRT interpreter,
+                `--tflite_threads`) on
                 model-range inputs; int8 calibrates on --representative_data, or
                 on random inputs when no glob is given (speed does not depend
                 on the values; the colours of a random model mean nothing)
@@ -109,6 +113,124 @@ def format_table(results, header):
   return "\n".join(lines)
 
 
+def _random_representative(size, num_examples):
+  """int8 calibration on random inputs (speed does not depend on the values)."""
+  from tfcolor.serving import signature, tflite_runner  # pylint: disable=import-outside-toplevel
+
+  def generate():
+    for seed in range(num_examples):
+      example = random_inputs(size, seed=seed + 1)
+      yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
+             signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
+
+  return generate
+
+
+def _drop_model(generator):
+  """Frees the Keras model before a conversion, so its weights are not held twice."""
+  import gc  # pylint: disable=import-outside-toplevel
+  import keras  # pylint: disable=import-outside-toplevel
+  del generator
+  keras.backend.clear_session()
+  gc.collect()
+
+
+def measure_variant(name, settings, model_config, work_dir):
+  """Exports and times one variant; runs in its own process (`run_variant`).
+
+  Returns the variant's figures, its peak RSS being this process's own (a
+  SavedModel's also carry its last output, "image", for the |diff|): the
+  generator is built, exported, dropped (before the conversion for TFLite)
+  and the export loaded and timed here.
+  """
+  # pylint: disable=import-outside-toplevel
+  import keras
+  import tensorflow as tf
+  from tfcolor.benchmarks import common
+  from tfcolor.models import factory
+  from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
+  from tfcolor.serving import precision as precision_lib
+
+  size, warmup, repeats = settings.size, settings.warmup, settings.repeats
+  keras.utils.set_random_seed(0)
+  generator = factory.build_generator(model_config)
+  parameters = generator.count_params()
+  lineart, hints = random_inputs(size)
+  start = time.perf_counter()
+  if name == "keras":
+    path = os.path.join(work_dir, "generator.keras")
+    generator.save(path)
+    export_s = time.perf_counter() - start
+    keras_fn = tf.function(lambda l, h: signature.image_to_uint8(
+        signature.colorize_float(generator, l, h)))
+    timing = common.time_call(keras_fn, lineart, hints, warmup=warmup, repeats=repeats)
+    megabytes = os.path.getsize(path) / 1e6
+  elif name.startswith("saved_model"):
+    precision = name[len("saved_model_"):] or "float32"
+    exported = precision_lib.generator_in_precision(generator, model_config, precision)
+    path = saved_model_export.export_saved_model(exported, os.path.join(work_dir, name), 1)
+    export_s = time.perf_counter() - start
+    _drop_model(generator)
+    del exported
+    serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
+    outputs = {}
+
+    def serve_and_keep():
+      outputs["image"] = serve(lineart=lineart, hints=hints)[signature.IMAGE_KEY].numpy()
+
+    timing = common.time_call(serve_and_keep, warmup=warmup, repeats=repeats)
+    megabytes = _dir_size(path) / 1e6
+  else:
+    mode = name[len("tflite_"):]
+    source = os.path.join(work_dir, f"{name}_source")
+    tflite_export.write_tflite_source(generator, size, source)
+    _drop_model(generator)
+    representative = None
+    if mode == "int8":
+      representative = (tflite_export.representative_dataset(
+          settings.representative_data, size, settings.representative_examples)
+                        if settings.representative_data else
+                        _random_representative(size, settings.representative_examples))
+    model_bytes = tflite_export.convert_tflite_source(
+        source, mode, representative, settings.int8_io if mode == "int8" else "float")
+    export_s = time.perf_counter() - start
+    colorizer = tflite_runner.TFLiteColorizer(
+        model_content=model_bytes, num_threads=settings.tflite_threads or os.cpu_count())
+    model_inputs = (tflite_runner.lineart_to_model(lineart),
+                    tflite_runner.hints_to_model(hints))
+    timing = common.time_call(lambda: colorizer.run_float(*model_inputs),
+                              warmup=warmup, repeats=repeats)
+    megabytes = len(model_bytes) / 1e6
+  figures = {"median_s": timing.median_s, "min_s": timing.min_s, "mb": megabytes,
+             "export_s": export_s, "peak_rss_gb": _peak_rss_gb(), "parameters": parameters}
+  if name.startswith("saved_model"):
+    figures["image"] = outputs["image"]
+  return figures
+
+
+def _variant_process(name, settings, model_config, work_dir, queue):
+  try:
+    queue.put(("ok", measure_variant(name, settings, model_config, work_dir)))
+  except BaseException as error:  # pylint: disable=broad-except
+    queue.put(("error", f"{type(error).__name__}: {error}"))
+    raise
+
+
+def run_variant(name, settings, model_config, work_dir):
+  """`measure_variant` in a fresh (spawned) process: its peak RSS is the variant's own."""
+  import multiprocessing  # pylint: disable=import-outside-toplevel
+  context = multiprocessing.get_context("spawn")
+  queue = context.Queue()
+  process = context.Process(target=_variant_process,
+                            args=(name, settings, model_config, work_dir, queue))
+  process.start()
+  status, value = queue.get()
+  process.join()
+  if status != "ok":
+    raise RuntimeError(f"variant {name} failed: {value}")
+  return value
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
@@ -116,105 +238,41 @@ def main(argv):
   unknown = sorted(set(settings.variants) - set(VARIANTS))
   if unknown:
     raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
-  # pylint: disable=import-outside-toplevel
-  import tensorflow as tf
-  from tfcolor import config as config_lib
-  from tfcolor.benchmarks import common, export_difference
-  from tfcolor.models import factory
-  from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
-  from tfcolor.serving import precision as precision_lib
+  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
 
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
-  size, warmup, repeats = settings.size, settings.warmup, settings.repeats
   threads = settings.tflite_threads or os.cpu_count()
-  generator = factory.build_generator(model_config)
-  lineart, hints = random_inputs(size)
-  model_inputs = (tflite_runner.lineart_to_model(lineart),
-                  tflite_runner.hints_to_model(hints))
+  from tfcolor.benchmarks import export_difference  # pylint: disable=import-outside-toplevel
   results = {}
+  images = {}  # each SavedModel's output, for the bfloat16 |diff|
+  for name in settings.variants:
+    with tempfile.TemporaryDirectory(prefix="tfcolor_deploy_bench_",
+                                     dir=settings.work_dir or None) as tmp:
+      results[name] = run_variant(name, settings, model_config, tmp)
+    figures = results[name]
+    if "image" in figures:
+      images[name] = figures.pop("image")
+    print(f"{name}: {figures['median_s']:.3f} s median of {settings.repeats}, "
+          f"{figures['mb']:.1f} MB, peak RSS {figures['peak_rss_gb']:.1f} GB", flush=True)
+    if name != "saved_model" and name in images and "saved_model" in images:
+      figures["uint8_diff"] = export_difference.uint8_difference(
+          images["saved_model"], images[name])
+      print(f"{name}: |diff| from saved_model in uint8 {figures['uint8_diff']}")
 
-  def record(name, timing, megabytes, export_s):
-    results[name] = {"median_s": timing.median_s, "min_s": timing.min_s,
-                     "mb": megabytes, "export_s": export_s,
-                     "peak_rss_gb": _peak_rss_gb()}
-    print(f"{name}: {timing.median_s:.3f} s median of {repeats}, {megabytes:.1f} MB",
-          flush=True)
-
-  with tempfile.TemporaryDirectory(prefix="tfcolor_deploy_bench_",
-                                   dir=settings.work_dir or None) as tmp:
-    if "keras" in settings.variants:
-      start = time.perf_counter()
-      keras_path = os.path.join(tmp, "generator.keras")
-      generator.save(keras_path)
-      export_s = time.perf_counter() - start
-      keras_fn = tf.function(lambda l, h: signature.image_to_uint8(
-          signature.colorize_float(generator, l, h)))
-      timing = common.time_call(keras_fn, lineart, hints, warmup=warmup, repeats=repeats)
-      record("keras", timing, os.path.getsize(keras_path) / 1e6, export_s)
-      os.remove(keras_path)
-    images = {}  # each SavedModel's last output, by precision
-    for precision in ("float32", "bfloat16"):
-      name = "saved_model" + ("" if precision == "float32" else f"_{precision}")
-      if name not in settings.variants:
-        continue
-      start = time.perf_counter()
-      exported = precision_lib.generator_in_precision(generator, model_config, precision)
-      path = saved_model_export.export_saved_model(exported, os.path.join(tmp, name), 1)
-      export_s = time.perf_counter() - start
-      del exported
-      serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
-
-      def serve_and_keep(serve=serve, precision=precision):
-        images[precision] = serve(lineart=lineart, hints=hints)[signature.IMAGE_KEY]
-        return images[precision]
-
-      timing = common.time_call(serve_and_keep, warmup=warmup, repeats=repeats)
-      record(name, timing, _dir_size(path) / 1e6, export_s)
-      if precision != "float32" and "float32" in images:
-        results[name]["uint8_diff"] = export_difference.uint8_difference(
-            images["float32"], images[precision])
-        print(f"{name}: |diff| from saved_model in uint8 {results[name]['uint8_diff']}")
-      del serve
-    modes = [v[len("tflite_"):] for v in settings.variants if v.startswith("tflite_")]
-    if modes:
-      source = os.path.join(tmp, "tflite_source")
-      start = time.perf_counter()
-      tflite_export.write_tflite_source(generator, size, source)
-      source_s = time.perf_counter() - start
-    for mode in modes:
-      representative = None
-      if mode == "int8":
-        if settings.representative_data:
-          representative = tflite_export.representative_dataset(
-              settings.representative_data, size, settings.representative_examples)
-        else:
-          def representative():
-            for seed in range(settings.representative_examples):
-              example = random_inputs(size, seed=seed + 1)
-              yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
-                     signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
-      start = time.perf_counter()
-      model_bytes = tflite_export.convert_tflite_source(
-          source, mode, representative, settings.int8_io if mode == "int8" else "float")
-      export_s = source_s + time.perf_counter() - start
-      colorizer = tflite_runner.TFLiteColorizer(model_content=model_bytes,
-                                                num_threads=threads)
-      timing = common.time_call(lambda: colorizer.run_float(*model_inputs),
-                                warmup=warmup, repeats=repeats)
-      record(f"tflite_{mode}", timing, len(model_bytes) / 1e6, export_s)
-      del colorizer, model_bytes
-
-  header = (f"size {size}x{size}, batch 1, widths stem={model_config.stem_filters} "
-            f"down={model_config.down_filters} blocks={model_config.num_mid_blocks} "
-            f"({generator.count_params():,} parameters incl. the VGG19 encoder), "
-            f"warm-up {warmup}, median of {repeats}, TFLite threads {threads}, "
-            f"{os.cpu_count()} CPUs")
+  parameters = next(iter(results.values()))["parameters"] if results else 0
+  header = (f"size {settings.size}x{settings.size}, batch 1, widths "
+            f"stem={model_config.stem_filters} down={model_config.down_filters} "
+            f"blocks={model_config.num_mid_blocks} ({parameters:,} parameters incl. "
+            f"the VGG19 encoder), warm-up {settings.warmup}, median of "
+            f"{settings.repeats}, TFLite threads {threads}, {os.cpu_count()} CPUs, "
+            "one process per variant")
   print(format_table(results, header))
   if settings.json_out:
     with open(settings.json_out, "w", encoding="utf-8") as f:
-      json.dump({"size": size, "warmup": warmup, "repeats": repeats,
-                 "tflite_threads": threads, "model": config_lib.to_dict(
+      json.dump({"size": settings.size, "warmup": settings.warmup,
+                 "repeats": settings.repeats, "tflite_threads": threads,
+                 "model": config_lib.to_dict(
                      config_lib.ExperimentConfig(model=model_config))["model"],
                  "results": results}, f, indent=2)
 

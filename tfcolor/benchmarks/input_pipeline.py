@@ -41,6 +41,7 @@ class InputPipelineBenchmarkSettings:
   parallel_calls: Tuple[int, ...] = field(
       (1, 2, -1), "num_parallel_calls settings to time (-1 = AUTOTUNE).")
   work_dir: str = field("", "Keep the dataset here ('' = a temporary folder).")
+  json_out: str = field("", "Also write the figures here as JSON.")
   bfc_cpu_allocator: bool = field(
       True, "Set TF_CPU_ALLOCATOR_USE_BFC=true (reuse host memory instead of "
       "page-faulting fresh buffers for every batch).")
@@ -107,6 +108,14 @@ def main(argv):
   for calls, per_second, per_cpu_second in rows:
     name = "AUTOTUNE" if calls == -1 else str(calls)
     print(f"{name:>14} | {per_second:9.1f} | {per_cpu_second:12.1f}")
+  if settings.json_out:
+    from tfcolor import io_utils  # pylint: disable=import-outside-toplevel
+    io_utils.atomic_write_json(settings.json_out, {
+        "image_size": settings.image_size, "image_format": settings.image_format,
+        "crop_size": settings.crop_size, "batch_size": settings.batch_size,
+        "rows": [{"parallel_calls": calls, "images_per_s": per_second,
+                  "images_per_cpu_s": per_cpu_second}
+                 for calls, per_second, per_cpu_second in rows]})
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Generator inference speed, batch 1, default widths (a benchmark, not a test).
 
   python -m tfcolor.benchmarks.model_speed [--sizes=256,512] [--repeats=5]
-      [--mid_block=csa] [--json_out=speed.json]
+      [--mid_block=csa] [--mixed_precision=none|mixed_bfloat16] [--json_out=speed.json]
 
 Prints, for each size: median seconds per image, the forward GFLOPs (VGG hint
 encoder included), the achieved GFLOP/s and, for scale, the float32 matmul
-peak GFLOP/s measured right after each timing in the same process. VGG
+peak GFLOP/s measured right after each timing in the same process.
+`--mixed_precision` builds the generator under that Keras policy (the VGG hint
+encoder and the head stay float32, as in training). VGG
 weights are random (nothing is downloaded); speed does not depend on them.
 """
 
@@ -13,6 +15,7 @@ import dataclasses
 import os
 
 from absl import app, flags, logging
+import keras
 import tensorflow as tf
 
 from tfcolor import cli
@@ -33,6 +36,9 @@ class ModelSpeedSettings:
   sizes: tuple[int, ...] = config_lib.field((256, 512), "Square input sides (multiples of 16).")
   repeats: int = config_lib.field(5, "Timed calls per size (after 1 warm-up).")
   mid_block: str = config_lib.field("csa", "Generator variant.", config_lib.GENERATORS)
+  mixed_precision: str = config_lib.field(
+      "none", "Keras dtype policy the generator is built under.",
+      config_lib.MIXED_PRECISION_POLICIES)
   json_out: str = config_lib.field("", "Also write the figures here as JSON.")
 
 
@@ -73,8 +79,11 @@ def main(argv):
   except ValueError as error:
     raise app.UsageError(str(error)) from None
   model_config = config_lib.ModelConfig(generator=FLAGS.mid_block, vgg_weights="none")
+  if FLAGS.mixed_precision != "none":
+    keras.mixed_precision.set_global_policy(FLAGS.mixed_precision)
   rows = benchmark_generator(model_config, sizes, FLAGS.repeats)
-  print(f"generator ({FLAGS.mid_block}, default widths), batch 1, float32, "
+  precision = "float32" if FLAGS.mixed_precision == "none" else FLAGS.mixed_precision
+  print(f"generator ({FLAGS.mid_block}, default widths), batch 1, {precision}, "
         f"{os.cpu_count()} CPUs visible")
   print(f"{'size':>6} {'s/image':>9} {'GFLOPs':>8} {'GFLOP/s':>8} {'matmul peak':>12} "
         f"{'% peak':>7}")
@@ -83,7 +92,9 @@ def main(argv):
           f"{row['achieved_gflops_per_s']:>8.1f} {row['matmul_peak_gflops_per_s']:>12.1f} "
           f"{100 * row['achieved_gflops_per_s'] / row['matmul_peak_gflops_per_s']:>6.0f}%")
   if FLAGS.json_out:
-    io_utils.atomic_write_json(FLAGS.json_out, {"generator": FLAGS.mid_block, "rows": rows})
+    io_utils.atomic_write_json(FLAGS.json_out, {"generator": FLAGS.mid_block,
+                                                "mixed_precision": FLAGS.mixed_precision,
+                                                "rows": rows})
 
 
 if __name__ == "__main__":

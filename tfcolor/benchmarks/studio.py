@@ -47,6 +47,7 @@ class StudioBenchmarkSettings:
   screenshot: str = field("", "Also save a screenshot of the page here.")
   screenshot_model: str = field("", "Model the screenshot's page serves ('' = the "
                                 "benchmark's random SavedModel).")
+  json_out: str = field("", "Also write the figures here as JSON.")
 
 
 def define_flags():
@@ -190,6 +191,12 @@ def main(argv):
         "server's own cost (multipart, PNG decode/encode, HTTP)")
   if settings.screenshot:
     print(f"screenshot: {settings.screenshot}")
+  if settings.json_out:
+    from tfcolor import io_utils  # pylint: disable=import-outside-toplevel
+    io_utils.atomic_write_json(settings.json_out, {
+        "size": settings.size, "parameters": parameter_count(generator),
+        "model_s": model.median_s, "studio_s": studio.median_s,
+        "instant_model_studio_s": server_only.median_s})
 
 
 def parameter_count(generator):

@@ -1,7 +1,8 @@
 """Training iteration speed (a benchmark, not a test).
 
   python -m tfcolor.benchmarks.train_step [--size=256] [--batch_size=2]
-      [--repeats=3] [--demo_flagfile=configs/demo.cfg] [--json_out=FILE]
+      [--repeats=3] [--demo_flagfile=configs/demo.cfg]
+      [--mixed_precision=none|mixed_bfloat16] [--json_out=FILE]
 
 Times one full iteration of `ColorizationGAN.train_step` (one D update, one G
 update) on random batches, traced, on one device, for
@@ -42,6 +43,9 @@ class TrainStepSettings:
   repeats: int = config_lib.field(3, "Timed iterations (after 1 warm-up).")
   demo_flagfile: str = config_lib.field("configs/demo.cfg",
                                         "Flagfile of the second run ('' = skip).")
+  mixed_precision: str = config_lib.field(
+      "none", "--mixed_precision of both runs (the trainer's flag).",
+      config_lib.MIXED_PRECISION_POLICIES)
   json_out: str = config_lib.field("", "Also write the figures here as JSON.")
 
 
@@ -107,16 +111,18 @@ def main(argv):
     raise app.UsageError(str(error)) from None
   runs = []
   paper = config_lib.ExperimentConfig(
-      model=config_lib.ModelConfig(vgg_weights="none"))
+      model=config_lib.ModelConfig(vgg_weights="none"),
+      train=config_lib.TrainConfig(mixed_precision=FLAGS.mixed_precision))
   runs.append(("default widths", benchmark_iteration(
       paper, FLAGS.batch_size, FLAGS.size, FLAGS.repeats)))
   if FLAGS.demo_flagfile:
     demo = _demo_config(FLAGS.demo_flagfile)
-    demo = dataclasses.replace(demo, train=dataclasses.replace(demo.train,
-                                                               strategy="one_device"))
+    demo = dataclasses.replace(demo, train=dataclasses.replace(
+        demo.train, strategy="one_device", mixed_precision=FLAGS.mixed_precision))
     runs.append((f"demo ({FLAGS.demo_flagfile})", benchmark_iteration(
         demo, demo.train.global_batch_size, demo.data.crop_size, FLAGS.repeats)))
-  print(f"training iteration (1 D + 1 G update), one device, float32 unless noted, "
+  print(f"training iteration (1 D + 1 G update), one device, --mixed_precision="
+        f"{FLAGS.mixed_precision}, "
         f"{os.cpu_count()} CPUs visible")
   print(f"{'model':<26} {'size':>5} {'batch':>5} {'s/iter':>8} {'fwd GFLOPs':>10} "
         f"{'iter GFLOPs':>11} {'GFLOP/s':>8} {'matmul peak':>11} {'% peak':>6}")

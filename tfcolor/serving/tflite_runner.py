@@ -43,6 +43,23 @@ def op_names(model_bytes):
   return sorted({op["op_name"] for op in interpreter._get_ops_details()})  # pylint: disable=protected-access
 
 
+def undelegated_ops(model_bytes):
+  """[(index, op name)] of the ops the default XNNPack delegate leaves to TFLite's kernels.
+
+  Each op is offered to the delegate alone (node fusion off), so every
+  delegated op becomes one DELEGATE node producing its outputs; the others
+  run in the reference kernels and split the delegated graph.
+  """
+  interpreter = interpreter_class()(model_content=model_bytes,
+                                    experimental_disable_delegate_node_fusion=True)
+  interpreter.allocate_tensors()
+  ops = interpreter._get_ops_details()  # pylint: disable=protected-access
+  delegated = {int(tensor) for op in ops if op["op_name"] == "DELEGATE"
+               for tensor in op["outputs"]}
+  return [(op["index"], op["op_name"]) for op in ops if op["op_name"] != "DELEGATE"
+          and not delegated & {int(tensor) for tensor in op["outputs"]}]
+
+
 class TFLiteColorizer:
   """A .tflite colorizer: `colorize(lineart_u8, hints_u8)` -> uint8 image.
 
