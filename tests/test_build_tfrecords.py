@@ -190,6 +190,7 @@ def test_the_cli_shows_bad_beam_options_as_one_line(tmp_path, args, message):
   assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.large
 def test_a_beam_rebuild_replaces_the_shards_it_supersedes(sample_dataset, tmp_path):
   out = tmp_path / "out"
   first = build_tfrecords.build_dataset(_sample_config(sample_dataset.images_dir, out))

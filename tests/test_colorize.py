@@ -50,6 +50,7 @@ def test_hint_layer_matches_the_model(models, tmp_path):
   assert np.abs(image - np.round((reference + 1) * 127.5)).max() <= 1
 
 
+@pytest.mark.large
 def test_a_bfloat16_export_colours_within_its_tolerance(models, tmp_path_factory, tmp_path):
   bfloat16_model = lib.shared_run(tmp_path_factory).saved_model_bfloat16
   _write_lineart(tmp_path / "page.png")
@@ -78,6 +79,7 @@ def test_points_file_pixels_and_fractions():
     hint_files.parse_points("30 1 #ffffff", 10, 10)
 
 
+@pytest.mark.large
 def test_points_file_through_tflite(models, tmp_path):
   _write_lineart(tmp_path / "page.jpg", mode="RGB")  # colour line art -> gray
   (tmp_path / "hints.txt").write_text("10 10 #00ff00 4\n0.8 0.2 #ff00ff\n")
@@ -186,6 +188,7 @@ def _damaged_copy(saved_model, target, damage):
   return str(target)
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("damage, reason", [("variables", "a data file is truncated"),
                                             ("graph", "Cannot parse file")])
 def test_a_damaged_export_is_named_in_one_line(models, tmp_path, damage, reason):

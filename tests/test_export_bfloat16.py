@@ -30,6 +30,7 @@ def _interface(function):
   return inputs, outputs
 
 
+@pytest.mark.large
 def test_signatures_are_the_float32_exports(exports):
   assert set(exports["bfloat16"].signatures) == set(exports["float32"].signatures)
   for name in (signature.SERVING_SIGNATURE, signature.FLOAT_SIGNATURE):
@@ -41,6 +42,7 @@ def test_signatures_are_the_float32_exports(exports):
   assert outputs == {"image": (tf.uint8, [None, None, None, 3])}
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("batch_size,height,width", [(2, 32, 48), (1, 45, 77)])
 def test_colours_stay_within_the_documented_tolerance(exports, batch_size, height, width):
   lineart, hints = lib.random_inputs(batch_size, height, width, seed=width)
@@ -53,6 +55,7 @@ def test_colours_stay_within_the_documented_tolerance(exports, batch_size, heigh
   assert difference["p99"] <= precision.BFLOAT16_TOLERANCE["p99"], difference
 
 
+@pytest.mark.large
 def test_convolutions_store_bfloat16_and_the_vgg_float32(tmp_path_factory):
   run = lib.shared_run(tmp_path_factory)
   reader = tf.train.load_checkpoint(os.path.join(run.saved_model_bfloat16, "variables",

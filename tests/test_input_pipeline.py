@@ -79,6 +79,7 @@ def _concat(batches, name):
   return np.concatenate([batch[name] for batch in batches])
 
 
+@pytest.mark.large
 def test_sample_dataset_batches_have_documented_shapes_and_ranges(sample_dataset):
   config = _config(",".join(sample_dataset.train_files), crop_size=64)
   batches = _take(input_pipeline.make_train_dataset(config, batch_size=4), 3)
@@ -100,6 +101,7 @@ def test_sample_dataset_batches_have_documented_shapes_and_ranges(sample_dataset
   assert _concat(batches, "hints")[..., 3].sum() > 0
 
 
+@pytest.mark.large
 def test_crop_and_flip_keep_image_and_lineart_aligned(tmp_path):
   rng = np.random.default_rng(0)
   sizes = [(40, 56), (24, 24), (12, 20), (33, 17), (64, 30)]  # some below the crop

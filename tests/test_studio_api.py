@@ -215,6 +215,7 @@ def test_pages_over_max_side_are_scaled_for_the_model_and_back(saved_model_backe
   np.testing.assert_array_equal(lib.decode(answer.content), expected)
 
 
+@pytest.mark.large
 def test_tflite_backend_runs_at_its_fixed_size(run):
   client = _client(backends.load_backend(run.tflite_path()))
   health = client.get("/api/health").json()
