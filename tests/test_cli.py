@@ -1,5 +1,6 @@
 """`tfcolor.cli.run`: bad input is one line on stderr and exit status 1, not a traceback."""
 
+import os
 import subprocess
 import sys
 
@@ -75,15 +76,22 @@ def test_architecture_mismatch_on_resume_is_one_line(tmp_path, sample_dataset):
 
 
 @pytest.mark.large
-def test_a_flag_error_of_a_tool_is_one_line(tmp_path):
+@pytest.mark.parametrize("flag, message", [
+    ("--tflite_size=30", "--tflite_size must be a positive multiple of 16 (the "
+     "generator downsamples 4 times), got 30"),
+    ("--precision=bfloat16", "--precision=bfloat16 applies to the SavedModel: give "
+     "--export_dir"),
+])
+def test_a_flag_error_of_a_tool_is_one_line(tmp_path, flag, message):
+  output = (f"--export_dir={tmp_path}/out" if flag.startswith("--tflite_size")
+            else f"--tflite={tmp_path}/m.tflite")
   process = subprocess.run(
-      [sys.executable, "-m", "tfcolor.export", f"--model_dir={tmp_path}",
-       f"--export_dir={tmp_path}/out", "--tflite_size=30"], cwd=testlib.REPO_ROOT,
-      env=testlib.python_env(), capture_output=True, text=True, timeout=300, check=False)
+      [sys.executable, "-m", "tfcolor.export", f"--model_dir={tmp_path}", output, flag],
+      cwd=testlib.REPO_ROOT, env=testlib.python_env(), capture_output=True, text=True,
+      timeout=300, check=False)
   assert process.returncode == 1, process.stderr[-3000:]
   lines = [line for line in process.stderr.splitlines() if line.strip()]
-  assert lines[-2:] == [
-      ("tfcolor.export: error: --tflite_size must be a positive multiple of 16 (the "
-       "generator downsamples 4 times), got 30"),
-      "Run python -m tfcolor.export --help for the flags."], process.stderr[-3000:]
+  assert lines[-2].startswith(f"tfcolor.export: error: {message}"), process.stderr[-3000:]
+  assert lines[-1] == "Run python -m tfcolor.export --help for the flags.", lines[-2:]
   assert "TF Serving" not in process.stderr  # the module docstring is not printed
+  assert not {"out", "m.tflite"} & set(os.listdir(tmp_path))  # nothing written

@@ -1,15 +1,12 @@
 """tfcolor.export --precision=bfloat16: same uint8 signature, colours within tolerance."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import export_testlib as lib
-import trainer_testlib
 from tfcolor.benchmarks import export_difference
 from tfcolor.serving import export, precision, signature
 
@@ -76,16 +73,3 @@ def test_precision_errors_name_the_flag(tmp_path):
   with pytest.raises(ValueError, match="--precision=bfloat16 applies to the SavedModel"):
     export.validate_export_config(export.ExportConfig(
         model_dir=str(tmp_path), tflite=str(tmp_path / "m.tflite"), precision="bfloat16"))
-
-
-@pytest.mark.large
-def test_cli_bfloat16_with_only_tflite_is_a_one_line_error(tmp_path):
-  process = subprocess.run(
-      [sys.executable, "-m", "tfcolor.export", f"--model_dir={tmp_path}",
-       f"--tflite={tmp_path}/m.tflite", "--precision=bfloat16"], cwd=trainer_testlib.REPO_ROOT,
-      env=trainer_testlib.python_env(), capture_output=True, text=True, timeout=300, check=False)
-  assert process.returncode == 1, process.stderr[-3000:]
-  lines = [line for line in process.stderr.splitlines() if line.strip()]
-  assert lines[-2].startswith("tfcolor.export: error: --precision=bfloat16 applies to "
-                              "the SavedModel: give --export_dir"), process.stderr[-3000:]
-  assert not os.path.exists(tmp_path / "m.tflite")
