@@ -109,3 +109,17 @@ def test_strategy_from_flags(monkeypatch):
       testlib.tiny_config("unused", ["unused"]), strategy="multi_worker").train
   with pytest.raises(ValueError, match="--strategy=multi_worker needs .*TF_CONFIG"):
     distribution.make_strategy(multi_worker)
+
+
+@pytest.mark.large
+def test_jit_compiled_step_trains_on_the_records(tmp_path, sample_dataset):
+  # The records' string key used to reach the XLA-compiled step and fail it.
+  config = testlib.tiny_config(tmp_path / "jit", sample_dataset.train_files,
+                               jit_compile=True)
+  trainer = loop.Trainer(config, strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
+  before = testlib.model_variables(trainer.gan)
+  result = trainer.run()
+  assert result.step == 2
+  assert all(np.isfinite(value) for value in result.metrics.values()), result.metrics
+  after = testlib.model_variables(trainer.gan)
+  assert any(not np.array_equal(before[name], after[name]) for name in before)

@@ -135,7 +135,9 @@ class Trainer:
 
     @tf.function
     def step_fn(iterator, stop_requested):
-      batch = next(iterator)
+      # The record key (a string, for the sample grids and evaluation) stays
+      # out of the step: the step does not read it and XLA cannot take strings.
+      batch = {name: value for name, value in next(iterator).items() if name != "key"}
       values = strategy.run(replica_step, args=(batch, stop_requested))
       # One reduction for all metrics (one collective across workers); the
       # summed stop flag tells every worker that one of them was signalled.
