@@ -52,13 +52,14 @@ def eval_pages(files, size, examples):
   # pylint: disable=import-outside-toplevel
   from tfcolor import config as config_lib
   from tfcolor import data as tfcolor_data
+  from tfcolor import visualize
   data_config = config_lib.DataConfig(eval_data=files, crop_size=size,
                                       eval_mode="center_crop")
   for batch in tfcolor_data.make_eval_dataset(data_config, batch_size=1).take(examples):
-    lineart = np.round((batch["lineart"].numpy() + 1) * 127.5).astype(np.uint8)
+    lineart = visualize.to_uint8(batch["lineart"].numpy())[..., :1]
     hints = batch["hints"].numpy()
     mask = hints[..., 3:4] > 0
-    rgb = np.where(mask, np.round((hints[..., :3] + 1) * 127.5), 0).astype(np.uint8)
+    rgb = np.where(mask, visualize.to_uint8(hints[..., :3]), 0).astype(np.uint8)
     yield lineart, np.concatenate([rgb, mask.astype(np.uint8) * 255], axis=-1)
 
 
@@ -66,8 +67,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   settings = tfcolor_flags.dataclass_from_flags(ExportDifferenceSettings)
-  if not settings.reference or not settings.candidate:
-    raise app.UsageError("give --reference and --candidate (SavedModel folders)")
+  tfcolor_flags.require(settings, "reference", "candidate")
   # pylint: disable=import-outside-toplevel
   import tensorflow as tf
   from tfcolor import config as config_lib

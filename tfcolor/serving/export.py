@@ -58,9 +58,7 @@ def validate_export_config(config):
     raise ValueError("nothing to do: give --export_dir, --tflite and/or --web_demo")
   if config.version < 0:
     raise ValueError(f"--version must be >= 0, got {config.version}")
-  if config.precision not in precision_lib.PRECISIONS:
-    raise ValueError(f"--precision must be one of {list(precision_lib.PRECISIONS)}, "
-                     f"got {config.precision!r}")
+  precision_lib.check_precision(config.precision)
   if config.precision != "float32" and not config.export_dir:
     raise ValueError(f"--precision={config.precision} applies to the SavedModel: give "
                      "--export_dir (a .tflite model's precision is --quantize)")

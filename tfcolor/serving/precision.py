@@ -24,13 +24,18 @@ PRECISIONS = ("float32", "bfloat16")
 BFLOAT16_TOLERANCE = {"mean": 2.5, "p99": 10}
 
 
+def check_precision(precision):
+  """Raises ValueError naming --precision unless it is one of PRECISIONS."""
+  if precision not in PRECISIONS:
+    raise ValueError(f"--precision must be one of {list(PRECISIONS)}, got {precision!r}")
+
+
 def generator_in_precision(generator, model_config, precision):
   """`generator` (float32, built from `model_config`) computing in `precision`.
 
   float32 returns `generator` itself; bfloat16 a new generator with its weights.
   """
-  if precision not in PRECISIONS:
-    raise ValueError(f"--precision must be one of {PRECISIONS}, got {precision!r}")
+  check_precision(precision)
   if precision == "float32":
     return generator
   model_config = dataclasses.replace(model_config, vgg_weights="none")
