@@ -30,7 +30,8 @@ def test_peaks_measure_float32_and_bfloat16():
 
 
 def test_performance_page_reads_figures_against_the_peaks(tmp_path):
-  from tfcolor.benchmarks import performance  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel
+  from tfcolor.benchmarks import performance, performance_page
   settings = performance.PerformanceSettings(out=str(tmp_path / "p.md"))
   step = lambda figures, error=None: {"seconds": 1.0, "load": 0.5, "command": "python -m x",
                                       "figures": figures, "error": error}
@@ -45,7 +46,7 @@ def test_performance_page_reads_figures_against_the_peaks(tmp_path):
                                   "peak_rss_gb": 2.5}}}),
       "studio": step(None, "exit 1: boom"),
   }
-  page = performance.render_page(settings, results, __import__("datetime").datetime(2026, 1, 1))
+  page = performance_page.render_page(settings, results, __import__("datetime").datetime(2026, 1, 1))
   assert "| float32 | 256 | 2.000 | 100 | 50 | 50% / 25% | 0.50 |" in page
   assert "| tflite_dynamic_int8 | 0.500 | 4.00 | 200 | 200% / 100% |" in page
   assert "- studio: exit 1: boom" in page
