@@ -31,6 +31,7 @@ from apache_beam.options import pipeline_options as options_lib
 from apache_beam.runners.runner import create_runner
 
 from data_tools import image_steps
+from data_tools import input_files
 from data_tools import shards as shards_lib
 from data_tools import tfrecord_files
 from data_tools.extractors import create_extractor
@@ -157,13 +158,11 @@ class KeyFiles(beam.DoFn):
     self._exclude = exclude
 
   def process(self, metadata):
-    # pylint: disable=import-outside-toplevel
-    from data_tools.build_tfrecords import is_excluded, is_image_key
     key = metadata.path[len(self._prefix):]
-    if not is_image_key(key):
+    if not input_files.is_image_key(key):
       return
     _counter("files listed").inc()
-    if is_excluded(key, self._exclude):
+    if input_files.is_excluded(key, self._exclude):
       yield _skipped_entry(key, "excluded: listed in --exclude_keys")
     else:
       yield key, metadata.path
