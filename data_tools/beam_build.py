@@ -2,9 +2,13 @@
 Flink, Spark through Beam's pipeline options).
 
   files -> Reshuffle -> DecodeAndCpuLineArt (XDoG) -> BatchElements ->
-  BatchedLineArt (neural, loaded once per worker in setup()) -> Serialize ->
-  per split: WriteToTFRecord (Beam's sink: temporary files, renamed when done)
+  BatchedLineArt (neural, loaded once per worker in setup()) -> KeyByShard ->
+  GroupByKey (shard) -> WriteShard (sorted by key, temporary name, rename)
 
+The build is deterministic: a record's shard comes from a hash of its key
+(shards.shard_for, the rule of the process pool too) and each shard holds its
+records in key order, so the same inputs and settings give byte-identical
+shards on every run and runner, whatever order the workers finish in.
 Rejected files leave each step on the tagged output `skipped`, are written as
 JSON lines next to the shards and folded into report.json by the launcher;
 their counts are also Beam metrics (namespace `tfcolor_build`), visible in the
@@ -14,12 +18,12 @@ Dataflow UI. The per-image work is the plain functions of image_steps.py.
 import json
 import os
 import shutil
-import struct
 import uuid
 
 import apache_beam as beam
 from absl import logging
 from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
@@ -27,14 +31,16 @@ from apache_beam.options import pipeline_options as options_lib
 from apache_beam.runners.runner import create_runner
 
 from data_tools import image_steps
+from data_tools import input_files
 from data_tools import shards as shards_lib
+from data_tools import tfrecord_files
 from data_tools.extractors import create_extractor
 from tfcolor import io_utils
 
 METRICS_NAMESPACE = "tfcolor_build"
 SKIPPED = "skipped"
 SKIPPED_DIR_PREFIX = ".beam-skipped-"
-BEAM_TEMP_PREFIX = "beam-temp-"  # Where Beam's file sink stages shards.
+BEAM_TEMP_PREFIX = "beam-temp-"  # Where WriteShard stages shards.
 # What --runner=DirectRunner falls back to after trying Prism, whose binary
 # comes from GitHub on first use (docs/data.md: "Which local runner").
 LOCAL_BEAM_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
@@ -152,33 +158,65 @@ class KeyFiles(beam.DoFn):
     self._exclude = exclude
 
   def process(self, metadata):
-    # pylint: disable=import-outside-toplevel
-    from data_tools.build_tfrecords import is_excluded, is_image_key
     key = metadata.path[len(self._prefix):]
-    if not is_image_key(key):
+    if not input_files.is_image_key(key):
       return
     _counter("files listed").inc()
-    if is_excluded(key, self._exclude):
+    if input_files.is_excluded(key, self._exclude):
       yield _skipped_entry(key, "excluded: listed in --exclude_keys")
     else:
       yield key, metadata.path
 
 
-def _serialize(result, split_index, fractions):
-  split = shards_lib.split_of(result["key"], fractions)
-  _counter(f"examples {split}").inc()
-  return split_index[split], image_steps.serialize_record(
-      result["key"], result["image"], result["lineart"])
+def _key_by_shard(result, fractions, shard_counts):
+  """A result -> (its shard's name, (key, tf.train.Example bytes))."""
+  key = result["key"]
+  _counter("examples " + shards_lib.split_of(key, fractions)).inc()
+  return (shards_lib.shard_for(key, fractions, shard_counts),
+          (key, image_steps.serialize_record(key, result["image"], result["lineart"])))
+
+
+class WriteShard(beam.DoFn):
+  """(shard name, [(key, record)] or None entries) -> OUT/<shard>, records in key order.
+
+  Written under a temporary name in `temp_dir` (unique per attempt, so a retried
+  or speculative attempt never writes into another's file) and renamed through
+  Beam's file systems: no reader ever sees a half-written shard under its final
+  name. The None entry (one per shard) makes shards without records exist too.
+  """
+
+  def __init__(self, output_dir, temp_dir):
+    self._output_dir = output_dir
+    self._temp_dir = temp_dir
+
+  def process(self, element):
+    shard, entries = element
+    records = sorted((entry for entry in entries if entry is not None),
+                     key=lambda entry: entry[0])
+    temp_path = FileSystems.join(self._temp_dir, f"{uuid.uuid4().hex}-{shard}")
+    try:
+      with FileSystems.create(temp_path, mime_type="application/octet-stream",
+                              compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        for _, record in records:
+          tfrecord_files.write_record(f, record)
+      FileSystems.rename([temp_path], [FileSystems.join(self._output_dir, shard)])
+    except BaseException:
+      if FileSystems.exists(temp_path):
+        FileSystems.delete([temp_path])
+      raise
+    _counter("shards written").inc()
+    yield shard, len(records)
 
 
 def build_pipeline(root, files, config, cpu_configs, batch_configs, shard_counts,
-                   skipped_prefix, exclude=frozenset()):
+                   skipped_prefix, temp_dir, exclude=frozenset()):
   """Adds the build to pipeline `root`.
 
   files: [(key, path)] listed by the launcher, or None to list
   `config.input_dir` in the pipeline (and drop `exclude` there); cpu_configs /
   batch_configs: {kind: extractor config} run one image at a time / in
-  batches; shard_counts: {split: shard count}.
+  batches; shard_counts: {split: shard count}; temp_dir: where shards are
+  written before their rename.
   """
   fractions = (config.train_fraction, config.val_fraction, config.test_fraction)
   skipped = []
@@ -209,18 +247,14 @@ def build_pipeline(root, files, config, cpu_configs, batch_configs, shard_counts
                    SKIPPED, main="records"))
     records = batched.records
     skipped.append(batched[SKIPPED])
-  splits = list(shard_counts)
-  split_index = {split: index for index, split in enumerate(splits)}
-  by_split = (records
-              | "Serialize" >> beam.Map(_serialize, split_index, fractions)
-              | "BySplit" >> beam.Partition(lambda item, _: item[0], len(splits)))
-  for split, part in zip(splits, by_split):
-    _ = (part
-         | f"Bytes{split}" >> beam.Map(lambda item: item[1])
-         | f"Write{split}" >> beam.io.WriteToTFRecord(
-             FileSystems.join(config.output_dir, split),
-             file_name_suffix=".tfrecord", num_shards=shard_counts[split],
-             shard_name_template="-SSSSS-of-NNNNN"))
+  every_shard = (root
+                 | "EveryShard" >> beam.Create(
+                     [(shard, None) for shard in shards_lib.all_shards(shard_counts)]))
+  keyed = records | "KeyByShard" >> beam.Map(_key_by_shard, fractions, shard_counts)
+  _ = ((keyed, every_shard)
+       | "WithEveryShard" >> beam.Flatten()
+       | "GroupByShard" >> beam.GroupByKey()
+       | "WriteShard" >> beam.ParDo(WriteShard(config.output_dir, temp_dir)))
   _ = (tuple(skipped)
        | "Skipped" >> beam.Flatten()
        | "SkippedAsJson" >> beam.Map(json.dumps, sort_keys=True)
@@ -228,18 +262,10 @@ def build_pipeline(root, files, config, cpu_configs, batch_configs, shard_counts
 
 
 def count_records(path):
-  """Records in a TFRecord file, from its length headers (the data is seeked over)."""
-  count = 0
+  """Records in a TFRecord file (its length headers; the data is seeked over)."""
   with FileSystems.open(path, mime_type="application/octet-stream",
-                        compression_type="uncompressed") as f:
-    while True:
-      header = f.read(12)  # uint64 length, uint32 masked CRC of the length.
-      if not header:
-        return count
-      if len(header) < 12:
-        raise ValueError(f"{path}: truncated TFRecord header after {count} records")
-      f.seek(struct.unpack("<Q", header[:8])[0] + 4, os.SEEK_CUR)
-      count += 1
+                        compression_type=CompressionTypes.UNCOMPRESSED) as f:
+    return tfrecord_files.count_records(f, path)
 
 
 def write_json(path, obj):
@@ -298,19 +324,20 @@ def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args,
   options = check_options(config, pipeline_args)
   for name in remove_stale_temporaries(config.output_dir):
     logging.info("removed %s left by an interrupted run", name)
-  skipped_dir = FileSystems.join(config.output_dir,
-                                  SKIPPED_DIR_PREFIX + uuid.uuid4().hex)
+  run_id = uuid.uuid4().hex
+  skipped_dir = FileSystems.join(config.output_dir, SKIPPED_DIR_PREFIX + run_id)
+  temp_dir = FileSystems.join(config.output_dir, BEAM_TEMP_PREFIX + run_id)
   pipeline = beam.Pipeline(options=options)
   build_pipeline(pipeline, files, config, cpu_configs, batch_configs, shard_counts,
-                 FileSystems.join(skipped_dir, "skipped"), exclude)
+                 FileSystems.join(skipped_dir, "skipped"), temp_dir, exclude)
   result = pipeline.run()
   result.wait_until_finish()
   if options.view_as(options_lib.TestOptions).dry_run:
     return None
   skipped = _read_skipped(skipped_dir)
   FileSystems.delete([skipped_dir])
-  written = {shards_lib.shard_name(split, index, count): None
-             for split, count in shard_counts.items() for index in range(count)}
-  for shard in written:
-    written[shard] = count_records(FileSystems.join(config.output_dir, shard))
+  if FileSystems.exists(temp_dir):  # Empty, or the files of failed attempts.
+    FileSystems.delete([temp_dir])
+  written = {shard: count_records(FileSystems.join(config.output_dir, shard))
+             for shard in shards_lib.all_shards(shard_counts)}
   return written, skipped, _metrics(result)

@@ -1,7 +1,9 @@
 """Splits, shard names and the resumable shard writer of the dataset builder.
 
 A key's split and shard come from a hash of the key alone, so they never depend
-on which other files are in the folder. A shard counts as finished only when its
+on which other files are in the folder, on the runner or on the order of work
+(`shard_for`, used by the process pool and the Beam pipeline alike); within a
+shard, records follow their keys in sorted order. A shard counts as finished only when its
 TFRecord file exists and its done marker (`OUT/.done/<shard>.json`) holds the
 fingerprint of this build's settings and the shard's input files: a shard left
 by a run with other settings, other files or a kill before the marker is
@@ -41,6 +43,20 @@ def split_of(key, fractions):
 def shard_of(key, num_shards):
   """Shard index of `key` among `num_shards` (other bits of the same hash)."""
   return int.from_bytes(_key_hash(key)[8:16], "big") % num_shards
+
+
+def shard_for(key, fractions, shard_counts):
+  """The shard file name `key` goes to: its split, then its shard among the
+  split's `shard_counts[split]` (as shards_per_split gives them)."""
+  split = split_of(key, fractions)
+  count = shard_counts[split]
+  return shard_name(split, shard_of(key, count), count)
+
+
+def all_shards(shard_counts):
+  """Every shard name of {split: shard count}, split by split."""
+  return [shard_name(split, index, count)
+          for split, count in shard_counts.items() for index in range(count)]
 
 
 def shards_per_split(num_train_shards, fractions):

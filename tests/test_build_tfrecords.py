@@ -127,6 +127,43 @@ def test_beam_writes_the_records_of_the_pool(sample_dataset, pool_dataset):
             == sorted(pool_report["splits"][split]["shards"]))
 
 
+def _shard_bytes(directory, report):
+  return {shard: open(os.path.join(directory, shard), "rb").read()
+          for split in report["splits"].values() for shard in split["shards"]}
+
+
+def test_beam_and_the_pool_write_identical_shards(sample_dataset, pool_dataset):
+  # One rule (shards.shard_for, records in key order) for both runners.
+  pool_dir, pool_report = pool_dataset
+  assert _shard_bytes(pool_dir, pool_report) == _shard_bytes(
+      sample_dataset.tfrecord_dir, sample_dataset.report)
+
+
+def test_a_failed_shard_write_leaves_no_file_under_its_final_name(tmp_path, monkeypatch):
+  out, temp = tmp_path / "out", tmp_path / "out" / "beam-temp-run"
+  os.makedirs(out)
+  (out / "train-00001-of-00002.tfrecord").write_bytes(b"the earlier build")
+  write = beam_build.WriteShard(str(out), str(temp))
+  entries = [("b.png", b"record b"), None, ("a.png", b"record a")]
+  assert list(write.process(("train-00000-of-00002.tfrecord", entries))) == [
+      ("train-00000-of-00002.tfrecord", 2)]
+  assert [bytes(r.numpy()) for r in tf.data.TFRecordDataset(
+      str(out / "train-00000-of-00002.tfrecord"))] == [b"record a", b"record b"]
+
+  real_write_record = beam_build.tfrecord_files.write_record
+  def fail_on_the_second(f, record):
+    if record == b"record b":
+      raise OSError("disk full")
+    real_write_record(f, record)
+  monkeypatch.setattr(beam_build.tfrecord_files, "write_record", fail_on_the_second)
+  for shard in ("train-00001-of-00002.tfrecord", "val-00000-of-00001.tfrecord"):
+    with pytest.raises(OSError, match="disk full"):
+      list(write.process((shard, entries)))
+  assert (out / "train-00001-of-00002.tfrecord").read_bytes() == b"the earlier build"
+  assert not (out / "val-00000-of-00001.tfrecord").exists()
+  assert os.listdir(temp) == []  # The half-written temporaries are gone too.
+
+
 def test_serialized_records_are_tensorflow_examples():
   serialized = image_steps.serialize_record("sub/ü.png", b"\x89PNG" + bytes(300),
                                             {"xdog": b"line", "sketchkeras": b""})
@@ -149,14 +186,20 @@ def test_worker_processes_write_the_same_bytes(sample_dataset, pool_dataset, tmp
 
 
 @pytest.mark.large
-def test_two_beam_worker_processes_give_the_same_keys(sample_dataset, tmp_path):
+def test_two_beam_worker_processes_write_identical_shards(sample_dataset, tmp_path):
+  # The fixture built in one process; here two worker processes finish records
+  # in another order, yet every shard is the same, byte for byte (records
+  # keyed by a hash of their key and sorted by key within a shard).
   report = build_tfrecords.build_dataset(_sample_config(
       sample_dataset.images_dir, tmp_path, num_workers=2))
-  two = _features_by_split(str(tmp_path), report)
-  one = _features_by_split(sample_dataset.tfrecord_dir, sample_dataset.report)
-  assert {split: sorted(r) for split, r in two.items()} == {
-      split: sorted(r) for split, r in one.items()}
   assert report["this_run"]["images_processed"] == 24
+  two = _shard_bytes(str(tmp_path), report)
+  one = _shard_bytes(sample_dataset.tfrecord_dir, sample_dataset.report)
+  assert sorted(two) == sorted(one) and len(one) == 4
+  for shard, data in one.items():
+    assert two[shard] == data, shard
+  keys = [r["key"] for r in _read_records(str(tmp_path / "train-00000-of-00002.tfrecord"))]
+  assert keys == sorted(keys) and len(keys) > 1
 
 
 def test_an_unknown_runner_fails_with_beams_error(tmp_path):
