@@ -211,30 +211,41 @@ def measure_variant(name, settings, model_config, work_dir):
     megabytes = os.path.getsize(path) / 1e6
   figures = {"median_s": timing.median_s, "min_s": timing.min_s, "mb": megabytes,
              "export_s": export_s, "parameters": parameters,
-             "own_peak_rss_gb": _peak_rss_gb(), "conversion_peak_rss_gb": _peak_rss_gb(
-                 resource.RUSAGE_CHILDREN)}
-  figures["peak_rss_gb"] = max(figures["own_peak_rss_gb"], figures["conversion_peak_rss_gb"])
+             "own_peak_rss_gb": _peak_rss_gb(), "peak_rss_gb": _peak_rss_gb()}
+  if name.startswith("tflite"):  # The conversion ran in a child process.
+    figures["conversion_peak_rss_gb"] = _peak_rss_gb(resource.RUSAGE_CHILDREN)
+    figures["peak_rss_gb"] = max(figures["peak_rss_gb"], figures["conversion_peak_rss_gb"])
   if name.startswith("saved_model"):
     figures["image"] = outputs["image"]
   return figures
 
 
-def _variant_process(name, settings, model_config, work_dir, queue):
+def _report(function, args, queue, give_queue):
+  """In the child: puts ("ok", function(*args)) or ("error", "Type: message") last."""
   try:
-    queue.put(("ok", measure_variant(name, settings, model_config, work_dir)))
+    queue.put(("ok", function(*args, *([queue] if give_queue else []))))
   except BaseException as error:  # pylint: disable=broad-except
     queue.put(("error", f"{type(error).__name__}: {error}"))
     raise
 
 
-def run_variant(name, settings, model_config, work_dir):
-  """`measure_variant` in a fresh (spawned) process: its peak RSS is the variant's own."""
+def spawn_reporting(function, *args, give_queue=False):
+  """Starts `function(*args)` in a fresh spawned process; returns (process, queue).
+
+  The queue's last message is ("ok", result) or ("error", "Type: message");
+  with `give_queue` the function also gets the queue (for messages before).
+  """
   import multiprocessing  # pylint: disable=import-outside-toplevel
   context = multiprocessing.get_context("spawn")
   queue = context.Queue()
-  process = context.Process(target=_variant_process,
-                            args=(name, settings, model_config, work_dir, queue))
+  process = context.Process(target=_report, args=(function, args, queue, give_queue))
   process.start()
+  return process, queue
+
+
+def run_variant(name, settings, model_config, work_dir):
+  """`measure_variant` in a fresh (spawned) process: its peak RSS is the variant's own."""
+  process, queue = spawn_reporting(measure_variant, name, settings, model_config, work_dir)
   status, value = queue.get()
   process.join()
   if status != "ok":
@@ -242,17 +253,22 @@ def run_variant(name, settings, model_config, work_dir):
   return value
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  settings = tfcolor_flags.dataclass_from_flags(DeploymentBenchmarkSettings)
+def settings_and_model(settings_class):
+  """The parsed settings (--variants checked) and the model flags' ModelConfig (VGG random)."""
+  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
+  settings = tfcolor_flags.dataclass_from_flags(settings_class)
   unknown = sorted(set(settings.variants) - set(VARIANTS))
   if unknown:
     raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
-  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
-
-  model_config = dataclasses.replace(
+  return settings, dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  settings, model_config = settings_and_model(DeploymentBenchmarkSettings)
+  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
   threads = settings.tflite_threads or os.cpu_count()
   from tfcolor.benchmarks import export_difference  # pylint: disable=import-outside-toplevel
   results = {}

@@ -36,10 +36,10 @@ from absl import app, flags
 
 from tfcolor import cli
 from tfcolor import flags as tfcolor_flags
+from tfcolor.benchmarks import deployment
 from tfcolor.config import field
 
-VARIANTS = ("keras", "saved_model", "saved_model_bfloat16", "tflite_none",
-            "tflite_float16", "tflite_dynamic_int8", "tflite_int8")
+VARIANTS = deployment.VARIANTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +178,6 @@ def profile_variant(name, settings, model_config, work_dir, mark):
   # pylint: disable=import-outside-toplevel
   import keras
   import tensorflow as tf
-  from tfcolor.benchmarks import deployment
   from tfcolor.models import factory
   from tfcolor.serving import precision as precision_lib
   from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
@@ -238,53 +237,38 @@ def profile_variant(name, settings, model_config, work_dir, mark):
                         tflite_runner.hints_to_model(hints))
 
 
-def _variant_process(name, settings, model_config, work_dir, queue):
-  try:
-    profile_variant(name, settings, model_config, work_dir, PhaseMarks(queue))
-    queue.put(("done", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6))
-  except BaseException as error:  # pylint: disable=broad-except
-    queue.put(("error", f"{type(error).__name__}: {error}", None))
-    raise
+def _profile_and_peaks(name, settings, model_config, work_dir, queue):
+  """`profile_variant`, then this process's and its largest child's ru_maxrss (GB)."""
+  profile_variant(name, settings, model_config, work_dir, PhaseMarks(queue))
+  return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6)
 
 
 def run_variant(name, settings, model_config, work_dir):
   """`profile_variant` in a fresh spawned process, sampled from here."""
-  import multiprocessing  # pylint: disable=import-outside-toplevel
-  context = multiprocessing.get_context("spawn")
-  queue = context.Queue()
-  process = context.Process(target=_variant_process,
-                            args=(name, settings, model_config, work_dir, queue))
-  process.start()
+  process, queue = deployment.spawn_reporting(
+      _profile_and_peaks, name, settings, model_config, work_dir, give_queue=True)
   sampler = RssSampler(process.pid, settings.interval_ms / 1000)
   sampler.start()
   phases = []
-  while True:
-    kind, value, extra = queue.get()
-    if kind == "phase":
-      phases.append((value, extra))
-      continue
-    break
+  message = queue.get()
+  while message[0] == "phase":
+    phases.append(message[1:])
+    message = queue.get()
   end = time.monotonic()
   process.join()
   sampler.stop()
-  if kind != "done":
-    raise RuntimeError(f"variant {name} failed: {value}")
-  return {"phases": phase_table(phases, sampler.samples, end), "maxrss_gb": value,
-          "children_maxrss_gb": extra}
+  if message[0] != "ok":
+    raise RuntimeError(f"variant {name} failed: {message[1]}")
+  maxrss, children_maxrss = message[1]
+  return {"phases": phase_table(phases, sampler.samples, end), "maxrss_gb": maxrss,
+          "children_maxrss_gb": children_maxrss}
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  settings = tfcolor_flags.dataclass_from_flags(ExportMemorySettings)
-  unknown = sorted(set(settings.variants) - set(VARIANTS))
-  if unknown:
-    raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
-  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
-
-  model_config = dataclasses.replace(
-      tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
+  settings, model_config = deployment.settings_and_model(ExportMemorySettings)
   results = {}
   for name in settings.variants:
     with tempfile.TemporaryDirectory(prefix="tfcolor_export_memory_",
