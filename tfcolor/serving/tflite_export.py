@@ -147,6 +147,8 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
       applies each tensor's scale and zero point, as `tflite_runner` does).
   """
   check_tflite_options(quantize, representative_data is not None, int8_io)
+  if not tf.saved_model.contains_saved_model(source):
+    raise ValueError(f"{source} is not a SavedModel (write it with write_tflite_source)")
   converter = _SourceConverter(source, {tf.saved_model.SERVING}, [TFLITE_SIGNATURE])
   converter._experimental_use_buffer_offset = True  # pylint: disable=protected-access
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
