@@ -133,13 +133,12 @@ def _random_examples(size, num_examples):
            signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
 
 
-def drop_model(generator):
-  """Frees the Keras model before a conversion, so its weights are not held twice."""
-  import gc  # pylint: disable=import-outside-toplevel
+def release_models():
+  """Frees dropped Keras models (the caller `del`s its names first) before a conversion."""
   import keras  # pylint: disable=import-outside-toplevel
-  del generator
+  from tfcolor.serving import tflite_export  # pylint: disable=import-outside-toplevel
   keras.backend.clear_session()
-  gc.collect()
+  tflite_export.release_memory()
 
 
 def measure_variant(name, settings, model_config, work_dir):
@@ -177,8 +176,8 @@ def measure_variant(name, settings, model_config, work_dir):
     exported = precision_lib.generator_in_precision(generator, model_config, precision)
     path = saved_model_export.export_saved_model(exported, os.path.join(work_dir, name), 1)
     export_s = time.perf_counter() - start
-    drop_model(generator)
-    del exported
+    del generator, exported
+    release_models()
     serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
     outputs = {}
 
@@ -191,7 +190,8 @@ def measure_variant(name, settings, model_config, work_dir):
     mode = name[len("tflite_"):]
     source = os.path.join(work_dir, f"{name}_source")
     tflite_export.write_tflite_source(generator, size, source)
-    drop_model(generator)
+    del generator
+    release_models()
     representative = None
     if mode == "int8":
       representative = (tflite_export.representative_dataset(

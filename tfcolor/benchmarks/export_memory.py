@@ -203,8 +203,8 @@ def profile_variant(name, settings, model_config, work_dir, mark):
     mark("write SavedModel")
     path = saved_model_export.export_saved_model(exported, os.path.join(work_dir, name), 1)
     mark("drop Keras model")
-    del exported
-    deployment.drop_model(generator)
+    del generator, exported
+    deployment.release_models()
     if settings.run_export:
       mark("load SavedModel and run once")
       serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
@@ -215,7 +215,8 @@ def profile_variant(name, settings, model_config, work_dir, mark):
   source = os.path.join(work_dir, "source")
   tflite_export.write_tflite_source(generator, size, source)
   mark("drop Keras model")
-  deployment.drop_model(generator)
+  del generator
+  deployment.release_models()
   representative = None
   if mode == "int8":
     representative = deployment.random_representative(size, settings.representative_examples)

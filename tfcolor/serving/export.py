@@ -9,7 +9,6 @@ conversion's memory peak is not added to the Keras model's.
 """
 
 import dataclasses
-import gc
 import os
 import tempfile
 
@@ -113,7 +112,7 @@ def run_export(config, web_demo_writer=None):
       source = os.path.join(work, "source")
       tflite_export.write_tflite_source(loaded.generator, config.tflite_size, source)
       del loaded  # The conversion runs in a child process: free what it does not need.
-      gc.collect()
+      tflite_export.release_memory()
       path = tflite_export.convert_tflite_in_child(
           source, config.tflite or os.path.join(work, "model.tflite"), config.quantize,
           _representative(config), config.int8_io)

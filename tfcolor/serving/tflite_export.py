@@ -16,7 +16,9 @@ Only built-in TFLite ops are allowed (no Flex ops), so the plain LiteRT
 interpreter runs every export; `check_builtin_ops` verifies it.
 """
 
+import ctypes
 import functools
+import gc
 import multiprocessing
 import tempfile
 
@@ -186,6 +188,20 @@ class _SourceConverter(tf_lite.TFLiteSavedModelConverterV2):
     # pylint: disable=protected-access
     graph_def, _, _ = self._load_saved_model(self.saved_model_dir, self._saved_model_tags)
     return self._convert_from_saved_model(graph_def)
+
+
+def release_memory():
+  """Collects garbage and returns freed heap memory to the system (glibc's malloc_trim).
+
+  Before a conversion in a child process, so that the parent's freed Keras
+  model does not stay resident beside the child's peak (default widths:
+  1.62 GB with the model, 0.93 GB after `gc.collect()`, 0.62 GB after the trim).
+  """
+  gc.collect()
+  try:
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+  except (OSError, AttributeError):  # Not glibc: the memory stays with the process.
+    pass
 
 
 def convert_tflite_in_child(source, path, quantize="none", representative_data=None,
