@@ -52,14 +52,17 @@ def test_tflite_matches_keras_within_tolerance(run, generator, model_inputs, qua
 
 @pytest.mark.large
 def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
-    generator, model_inputs, sample_dataset):
+    generator, model_inputs, sample_dataset, tmp_path):
   representative = tflite_export.representative_dataset(
       ",".join(sample_dataset.val_files), SIZE, num_examples=4)
   with tempfile.TemporaryDirectory() as source:  # one source, two conversions
     tflite_export.write_tflite_source(generator, SIZE, source)
     float_io = tflite_export.convert_tflite_source(source, "int8", representative)
-    uint8_io = tflite_export.convert_tflite_source(source, "int8", representative,
-                                            int8_io="uint8")
+    # In a child process, as tfcolor.export converts: the calibration data travels.
+    path = tflite_export.convert_tflite_in_child(
+        source, str(tmp_path / "uint8.tflite"), "int8", representative, int8_io="uint8")
+  uint8_io = (tmp_path / "uint8.tflite").read_bytes()
+  assert path == str(tmp_path / "uint8.tflite")
   assert "Flex" not in " ".join(tflite_export.check_builtin_ops(float_io))
   error = _max_error(generator, float_io, *model_inputs)
   print(f"tflite int8: max abs error {error:.2e}, {len(float_io)} bytes")
@@ -83,6 +86,41 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
   assert images[1].dtype == np.float32
   assert np.abs(images[0] - images[1]).max() <= output_scale + 1e-6
   assert colorizers[1].colorize(lineart[0], hints[0]).shape == (SIZE, SIZE, 3)
+
+
+def _run(model_bytes, lineart, hints):
+  return tflite_runner.TFLiteColorizer(model_content=model_bytes).run_float(
+      tflite_runner.lineart_to_model(lineart), tflite_runner.hints_to_model(hints))
+
+
+@pytest.mark.large  # spawns the conversion process
+def test_export_converts_in_a_child_to_the_public_converters_model(run, model_inputs,
+                                                                   tmp_path):
+  path = tmp_path / "m.tflite"
+  result = export.run_export(export.ExportConfig(
+      model_dir=run.model_dir, tflite=str(path), tflite_size=SIZE))
+  assert result["tflite"] == str(path)
+  source = str(tmp_path / "source")
+  tflite_export.write_tflite_source(run.generator, SIZE, source)
+  converter = tf.lite.TFLiteConverter.from_saved_model(  # TF's documented path
+      source, signature_keys=[tflite_export.TFLITE_SIGNATURE])
+  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+  public = converter.convert()
+  exported = path.read_bytes()
+  assert tflite_export.check_builtin_ops(exported) == tflite_export.check_builtin_ops(public)
+  np.testing.assert_array_equal(_run(exported, *model_inputs), _run(public, *model_inputs))
+
+
+@pytest.mark.large  # spawns the conversion process
+def test_a_failed_child_conversion_writes_nothing_and_says_why_in_one_line(tmp_path):
+  source = tmp_path / "not_a_saved_model"
+  source.mkdir()
+  out = tmp_path / "out"
+  with pytest.raises(ValueError, match="TFLite conversion .* failed: ValueError: .* is "
+                     "not a SavedModel") as error:
+    tflite_export.convert_tflite_in_child(str(source), str(out / "m.tflite"))
+  assert "\n" not in str(error.value) and str(source) in str(error.value)
+  assert not out.exists() or not list(out.iterdir())
 
 
 def test_int8_io_needs_int8(generator):

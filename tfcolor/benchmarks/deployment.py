@@ -19,7 +19,9 @@ own, not the run's) are reported:
   saved_model_bfloat16  the same, exported with tfcolor.export --precision=bfloat16;
                 also prints its |diff| from saved_model's colours (uint8)
   tflite_MODE   the TFLite model (converted from the source SavedModel on
-                disk after the Keras model is dropped; LiteRT interpreter,
+                disk after the Keras model is dropped, in a child process as
+                tfcolor.export does; peak RSS is the larger of the two
+                processes', both are in --json_out; LiteRT interpreter,
                 `--tflite_threads`) on
                 model-range inputs; int8 calibrates on --representative_data, or
                 on random inputs when no glob is given (speed does not depend
@@ -30,6 +32,7 @@ Figures are printed as a table (and --json_out), never asserted.
 """
 
 import dataclasses
+import functools
 import json
 import os
 import resource
@@ -87,8 +90,9 @@ def _dir_size(path):
              for f in files)
 
 
-def _peak_rss_gb():
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+def _peak_rss_gb(who=resource.RUSAGE_SELF):
+  """Peak RSS of this process (or of its largest finished child) in GB."""
+  return resource.getrusage(who).ru_maxrss / 1e6  # kB on Linux
 
 
 def random_inputs(size, seed=0):
@@ -113,26 +117,28 @@ def format_table(results, header):
   return "\n".join(lines)
 
 
-def _random_representative(size, num_examples):
-  """int8 calibration on random inputs (speed does not depend on the values)."""
+def random_representative(size, num_examples):
+  """int8 calibration on random inputs (speed does not depend on the values).
+
+  A `functools.partial`, so it can be sent to the conversion process.
+  """
+  return functools.partial(_random_examples, size, num_examples)
+
+
+def _random_examples(size, num_examples):
   from tfcolor.serving import signature, tflite_runner  # pylint: disable=import-outside-toplevel
-
-  def generate():
-    for seed in range(num_examples):
-      example = random_inputs(size, seed=seed + 1)
-      yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
-             signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
-
-  return generate
+  for seed in range(num_examples):
+    example = random_inputs(size, seed=seed + 1)
+    yield {signature.LINEART_KEY: tflite_runner.lineart_to_model(example[0]),
+           signature.HINTS_KEY: tflite_runner.hints_to_model(example[1])}
 
 
-def _drop_model(generator):
-  """Frees the Keras model before a conversion, so its weights are not held twice."""
-  import gc  # pylint: disable=import-outside-toplevel
+def release_models():
+  """Frees dropped Keras models (the caller `del`s its names first) before a conversion."""
   import keras  # pylint: disable=import-outside-toplevel
-  del generator
+  from tfcolor.serving import tflite_export  # pylint: disable=import-outside-toplevel
   keras.backend.clear_session()
-  gc.collect()
+  tflite_export.release_memory()
 
 
 def measure_variant(name, settings, model_config, work_dir):
@@ -170,8 +176,8 @@ def measure_variant(name, settings, model_config, work_dir):
     exported = precision_lib.generator_in_precision(generator, model_config, precision)
     path = saved_model_export.export_saved_model(exported, os.path.join(work_dir, name), 1)
     export_s = time.perf_counter() - start
-    _drop_model(generator)
-    del exported
+    del generator, exported
+    release_models()
     serve = tf.saved_model.load(path).signatures[signature.SERVING_SIGNATURE]
     outputs = {}
 
@@ -184,46 +190,62 @@ def measure_variant(name, settings, model_config, work_dir):
     mode = name[len("tflite_"):]
     source = os.path.join(work_dir, f"{name}_source")
     tflite_export.write_tflite_source(generator, size, source)
-    _drop_model(generator)
+    del generator
+    release_models()
     representative = None
     if mode == "int8":
       representative = (tflite_export.representative_dataset(
           settings.representative_data, size, settings.representative_examples)
                         if settings.representative_data else
-                        _random_representative(size, settings.representative_examples))
-    model_bytes = tflite_export.convert_tflite_source(
-        source, mode, representative, settings.int8_io if mode == "int8" else "float")
+                        random_representative(size, settings.representative_examples))
+    path = tflite_export.convert_tflite_in_child(
+        source, os.path.join(work_dir, f"{name}.tflite"), mode, representative,
+        settings.int8_io if mode == "int8" else "float")
     export_s = time.perf_counter() - start
     colorizer = tflite_runner.TFLiteColorizer(
-        model_content=model_bytes, num_threads=settings.tflite_threads or os.cpu_count())
+        model_path=path, num_threads=settings.tflite_threads or os.cpu_count())
     model_inputs = (tflite_runner.lineart_to_model(lineart),
                     tflite_runner.hints_to_model(hints))
     timing = common.time_call(lambda: colorizer.run_float(*model_inputs),
                               warmup=warmup, repeats=repeats)
-    megabytes = len(model_bytes) / 1e6
+    megabytes = os.path.getsize(path) / 1e6
   figures = {"median_s": timing.median_s, "min_s": timing.min_s, "mb": megabytes,
-             "export_s": export_s, "peak_rss_gb": _peak_rss_gb(), "parameters": parameters}
+             "export_s": export_s, "parameters": parameters,
+             "own_peak_rss_gb": _peak_rss_gb(), "peak_rss_gb": _peak_rss_gb()}
+  if name.startswith("tflite"):  # The conversion ran in a child process.
+    figures["conversion_peak_rss_gb"] = _peak_rss_gb(resource.RUSAGE_CHILDREN)
+    figures["peak_rss_gb"] = max(figures["peak_rss_gb"], figures["conversion_peak_rss_gb"])
   if name.startswith("saved_model"):
     figures["image"] = outputs["image"]
   return figures
 
 
-def _variant_process(name, settings, model_config, work_dir, queue):
+def _report(function, args, queue, give_queue):
+  """In the child: puts ("ok", function(*args)) or ("error", "Type: message") last."""
   try:
-    queue.put(("ok", measure_variant(name, settings, model_config, work_dir)))
+    queue.put(("ok", function(*args, *([queue] if give_queue else []))))
   except BaseException as error:  # pylint: disable=broad-except
     queue.put(("error", f"{type(error).__name__}: {error}"))
     raise
 
 
-def run_variant(name, settings, model_config, work_dir):
-  """`measure_variant` in a fresh (spawned) process: its peak RSS is the variant's own."""
+def spawn_reporting(function, *args, give_queue=False):
+  """Starts `function(*args)` in a fresh spawned process; returns (process, queue).
+
+  The queue's last message is ("ok", result) or ("error", "Type: message");
+  with `give_queue` the function also gets the queue (for messages before).
+  """
   import multiprocessing  # pylint: disable=import-outside-toplevel
   context = multiprocessing.get_context("spawn")
   queue = context.Queue()
-  process = context.Process(target=_variant_process,
-                            args=(name, settings, model_config, work_dir, queue))
+  process = context.Process(target=_report, args=(function, args, queue, give_queue))
   process.start()
+  return process, queue
+
+
+def run_variant(name, settings, model_config, work_dir):
+  """`measure_variant` in a fresh (spawned) process: its peak RSS is the variant's own."""
+  process, queue = spawn_reporting(measure_variant, name, settings, model_config, work_dir)
   status, value = queue.get()
   process.join()
   if status != "ok":
@@ -231,17 +253,22 @@ def run_variant(name, settings, model_config, work_dir):
   return value
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  settings = tfcolor_flags.dataclass_from_flags(DeploymentBenchmarkSettings)
+def settings_and_model(settings_class):
+  """The parsed settings (--variants checked) and the model flags' ModelConfig (VGG random)."""
+  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
+  settings = tfcolor_flags.dataclass_from_flags(settings_class)
   unknown = sorted(set(settings.variants) - set(VARIANTS))
   if unknown:
     raise app.UsageError(f"--variants: unknown {unknown}; known: {list(VARIANTS)}")
-  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
-
-  model_config = dataclasses.replace(
+  return settings, dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  settings, model_config = settings_and_model(DeploymentBenchmarkSettings)
+  from tfcolor import config as config_lib  # pylint: disable=import-outside-toplevel
   threads = settings.tflite_threads or os.cpu_count()
   from tfcolor.benchmarks import export_difference  # pylint: disable=import-outside-toplevel
   results = {}

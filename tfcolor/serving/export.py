@@ -2,10 +2,17 @@
 
 `run_export(ExportConfig)` is what `python -m tfcolor.export` does: load the
 run's generator (`model_loading`), then write the serving SavedModel
-(`saved_model_export`) and/or the TFLite model (`tflite_export`).
+(`saved_model_export`) and/or the TFLite model (`tflite_export`): its source
+SavedModel is written here, the Keras model dropped, and the conversion runs
+in a child process (`tflite_export.convert_tflite_in_child`), so the
+conversion's memory peak is not added to the Keras model's.
 """
 
 import dataclasses
+import os
+import tempfile
+
+from absl import logging
 
 from tfcolor import config as config_lib
 from tfcolor.config import field
@@ -101,17 +108,31 @@ def run_export(config, web_demo_writer=None):
         generator, config.export_dir, version)
     del generator
   if config.tflite or config.web_demo:
-    representative = None
-    if config.quantize == "int8":
-      representative = tflite_export.representative_dataset(
-          config.representative_data, config.tflite_size, config.representative_examples)
-    model_bytes = tflite_export.convert_tflite(
-        loaded.generator, config.tflite_size, config.quantize, representative,
-        config.int8_io)
+    with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as work:
+      source = os.path.join(work, "source")
+      tflite_export.write_tflite_source(loaded.generator, config.tflite_size, source)
+      del loaded  # The conversion runs in a child process: free what it does not need.
+      tflite_export.release_memory()
+      path = tflite_export.convert_tflite_in_child(
+          source, config.tflite or os.path.join(work, "model.tflite"), config.quantize,
+          _representative(config), config.int8_io)
+      if config.web_demo:
+        with open(path, "rb") as f:
+          model_bytes = f.read()
   if config.tflite:
-    result["tflite"] = tflite_export.write_tflite(config.tflite, model_bytes)
+    result["tflite"] = config.tflite
+    logging.info("Wrote TFLite model %s (%.1f MB)", config.tflite,
+                 os.path.getsize(config.tflite) / 1e6)
   if config.web_demo:
     io_spec = tflite_runner.TFLiteColorizer(model_content=model_bytes).io_spec()
     result["web_demo"] = web_demo_writer.write_web_demo(
         config.web_demo, model_bytes, io_spec)["path"]
   return result
+
+
+def _representative(config):
+  """The int8 calibration inputs of `config` (None unless --quantize=int8)."""
+  if config.quantize != "int8":
+    return None
+  return tflite_export.representative_dataset(
+      config.representative_data, config.tflite_size, config.representative_examples)

@@ -16,11 +16,16 @@ Only built-in TFLite ops are allowed (no Flex ops), so the plain LiteRT
 interpreter runs every export; `check_builtin_ops` verifies it.
 """
 
+import ctypes
+import functools
+import gc
+import multiprocessing
 import tempfile
 
 from absl import logging
 import numpy as np
 import tensorflow as tf
+from tensorflow.lite.python import lite as tf_lite
 
 from tfcolor import config as config_lib
 from tfcolor.models import tflite_forms
@@ -59,23 +64,27 @@ def write_tflite_source(generator, size, path):
 
 
 def representative_dataset(files, size, num_examples):
-  """A generator of int8 calibration inputs: fixed-hint eval crops of `files`."""
+  """A callable returning the int8 calibration inputs: fixed-hint eval crops of `files`.
+
+  A `functools.partial` of a module function, so it can be sent to the
+  conversion process (`convert_tflite_in_child`).
+  """
+  return functools.partial(_eval_crops, files, size, num_examples)
+
+
+def _eval_crops(files, size, num_examples):
   from tfcolor import data as tfcolor_data  # pylint: disable=import-outside-toplevel
 
   data_config = config_lib.DataConfig(eval_data=files, crop_size=size,
                                       eval_mode="center_crop")
   dataset = tfcolor_data.make_eval_dataset(data_config, batch_size=1)
-
-  def generate():
-    count = 0
-    for batch in dataset.take(num_examples):
-      count += 1
-      yield {signature.LINEART_KEY: batch["lineart"].numpy().astype(np.float32),
-             signature.HINTS_KEY: batch["hints"].numpy().astype(np.float32)}
-    if not count:
-      raise ValueError(f"--representative_data={files}: no examples read")
-
-  return generate
+  count = 0
+  for batch in dataset.take(num_examples):
+    count += 1
+    yield {signature.LINEART_KEY: batch["lineart"].numpy().astype(np.float32),
+           signature.HINTS_KEY: batch["hints"].numpy().astype(np.float32)}
+  if not count:
+    raise ValueError(f"--representative_data={files}: no examples read")
 
 
 def convert_tflite(generator, size, quantize="none", representative_data=None,
@@ -116,13 +125,19 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
                           int8_io="float"):
   """Converts a `write_tflite_source` SavedModel to TFLite flatbuffer bytes.
 
-  `TFLiteConverter.from_saved_model` freezes the variables itself. Freezing
-  them into a GraphDef in Python first (`convert_variables_to_constants_v2`
-  + `from_concrete_functions`) gave the same model but held ~20 copies of
-  the weights in memory: over 20 GB for the default-width generator (890 MB of
-  weights), against a 6.1 GB process peak this way (int8 calibration: 9.7 GB;
-  docs/deployment.md, Benchmark). Either way the weights end up as
-  constants, not resource variables that nothing would initialise.
+  The converter freezes the variables itself, in C++ (`_SourceConverter`).
+  Freezing them into a GraphDef in Python first
+  (`convert_variables_to_constants_v2` + `from_concrete_functions`) gave the
+  same model but held ~20 copies of the weights in memory: over 20 GB for the
+  default-width generator (890 MB of weights). Either way the weights end up
+  as constants, not resource variables that nothing would initialise.
+
+  Memory (docs/deployment.md, Export memory): the converter's buffers are
+  written with offsets after the flatbuffer (`_experimental_use_buffer_offset`,
+  which the LiteRT interpreter reads), which skips two Python passes over the
+  whole model (buffer deduplication and the metadata round trip through
+  flatbuffer objects, 2.8 GB above the converted model at the default
+  widths); the converted values are the same.
 
   Args:
     source: the SavedModel folder.
@@ -134,8 +149,10 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
       applies each tensor's scale and zero point, as `tflite_runner` does).
   """
   check_tflite_options(quantize, representative_data is not None, int8_io)
-  converter = tf.lite.TFLiteConverter.from_saved_model(
-      source, signature_keys=[TFLITE_SIGNATURE])
+  if not tf.saved_model.contains_saved_model(source):
+    raise ValueError(f"{source} is not a SavedModel (write it with write_tflite_source)")
+  converter = _SourceConverter(source, {tf.saved_model.SERVING}, [TFLITE_SIGNATURE])
+  converter._experimental_use_buffer_offset = True  # pylint: disable=protected-access
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
   if quantize == "float16":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -153,6 +170,86 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
   model_bytes = converter.convert()
   check_builtin_ops(model_bytes)
   return model_bytes
+
+
+class _SourceConverter(tf_lite.TFLiteSavedModelConverterV2):
+  """`TFLiteConverter.from_saved_model`'s converter without its Python loads.
+
+  TF 2.21's `from_saved_model` and `convert()` each restore the whole
+  SavedModel in Python (`tf.saved_model.load`: the signatures' names, then
+  debug info for error messages), a copy of the weights each that the
+  process keeps while the C++ converter reads the variables itself. Here
+  `convert()` only reads the graph (for the converter's statistics) and
+  converts; tests/test_tflite.py checks that the model is the one
+  `from_saved_model` gives.
+  """
+
+  def convert(self):
+    # pylint: disable=protected-access
+    graph_def, _, _ = self._load_saved_model(self.saved_model_dir, self._saved_model_tags)
+    return self._convert_from_saved_model(graph_def)
+
+
+def release_memory():
+  """Collects garbage and returns freed heap memory to the system (glibc's malloc_trim).
+
+  Before a conversion in a child process, so that the parent's freed Keras
+  model does not stay resident beside the child's peak (default widths:
+  1.62 GB with the model, 0.93 GB after `gc.collect()`, 0.62 GB after the trim).
+  """
+  gc.collect()
+  try:
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+  except (OSError, AttributeError):  # Not glibc: the memory stays with the process.
+    pass
+
+
+def convert_tflite_in_child(source, path, quantize="none", representative_data=None,
+                            int8_io="float"):
+  """Converts `source` and writes the .tflite to `path` in a spawned child process.
+
+  The conversion's memory peak is then its own, not added to the caller's
+  (which holds the Keras model or its freed but unreturned memory): the
+  export's peak is the larger of the two processes' (docs/deployment.md,
+  Export memory). `representative_data` must be picklable
+  (`representative_dataset` is). The file is written atomically by the
+  child; a failed conversion writes nothing and raises ValueError with the
+  child's error in one line. Returns `path`.
+  """
+  check_tflite_options(quantize, representative_data is not None, int8_io)
+  context = multiprocessing.get_context("spawn")
+  receive, send = context.Pipe(duplex=False)
+  process = context.Process(
+      target=_convert_and_write,
+      args=(source, path, quantize, representative_data, int8_io, send))
+  process.start()
+  send.close()  # The child holds the only sending end: EOF when it dies.
+  try:
+    error = receive.recv()
+  except EOFError:
+    error = "it ended without an answer"
+  process.join()
+  if error is None and process.exitcode:
+    error = f"it exited with code {process.exitcode}"
+  if error is not None:
+    if process.exitcode and process.exitcode < 0:
+      error += f" (killed by signal {-process.exitcode}; out of memory?)"
+    raise ValueError(f"TFLite conversion (--quantize={quantize}) of {source} to "
+                     f"{path} failed: {error}")
+  return path
+
+
+def _convert_and_write(source, path, quantize, representative_data, int8_io, send):
+  """The child of `convert_tflite_in_child`: sends None, or the error in one line."""
+  try:
+    write_tflite(path, convert_tflite_source(source, quantize, representative_data,
+                                             int8_io))
+    send.send(None)
+  except Exception as error:  # pylint: disable=broad-except
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    send.send(f"{type(error).__name__}: {lines[0] if lines else ''}")
+  finally:
+    send.close()
 
 
 def check_builtin_ops(model_bytes):
