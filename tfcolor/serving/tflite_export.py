@@ -136,6 +136,14 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
   check_tflite_options(quantize, representative_data is not None, int8_io)
   converter = tf.lite.TFLiteConverter.from_saved_model(
       source, signature_keys=[TFLITE_SIGNATURE])
+  configure_converter(converter, quantize, representative_data, int8_io)
+  model_bytes = converter.convert()
+  check_builtin_ops(model_bytes)
+  return model_bytes
+
+
+def configure_converter(converter, quantize, representative_data=None, int8_io="float"):
+  """Sets `converter`'s ops and quantisation for one of QUANTIZE_MODES (checked by the caller)."""
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
   if quantize == "float16":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -150,9 +158,6 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
     if int8_io == "uint8":
       converter.inference_input_type = tf.uint8
       converter.inference_output_type = tf.uint8
-  model_bytes = converter.convert()
-  check_builtin_ops(model_bytes)
-  return model_bytes
 
 
 def check_builtin_ops(model_bytes):
