@@ -113,7 +113,7 @@ def format_table(results, header):
   return "\n".join(lines)
 
 
-def _random_representative(size, num_examples):
+def random_representative(size, num_examples):
   """int8 calibration on random inputs (speed does not depend on the values)."""
   from tfcolor.serving import signature, tflite_runner  # pylint: disable=import-outside-toplevel
 
@@ -183,14 +183,14 @@ def measure_variant(name, settings, model_config, work_dir):
   else:
     mode = name[len("tflite_"):]
     source = os.path.join(work_dir, f"{name}_source")
-    tflite_export.write_tflite_source(generator, size, source)
+    tflite_export.write_tflite_source(generator, size, source, mode)
     _drop_model(generator)
     representative = None
     if mode == "int8":
       representative = (tflite_export.representative_dataset(
           settings.representative_data, size, settings.representative_examples)
                         if settings.representative_data else
-                        _random_representative(size, settings.representative_examples))
+                        random_representative(size, settings.representative_examples))
     model_bytes = tflite_export.convert_tflite_source(
         source, mode, representative, settings.int8_io if mode == "int8" else "float")
     export_s = time.perf_counter() - start

@@ -30,6 +30,7 @@ fusion (e.g. a ReLU fused into the op before it), so a sum is an estimate;
 
 import collections
 import dataclasses
+import functools
 import json
 import os
 import statistics
@@ -62,6 +63,11 @@ class TFLiteProfileSettings:
   repeats: int = field(3, "Timed runs of each piece per runner (after 1 warm-up).")
   modes: tuple[str, ...] = field(("none", "dynamic_int8", "int8"),
                                  f"TFLite quantisation modes to profile, of {list(MODES)}.")
+  pieces: tuple[str, ...] = field(
+      (), "Profile only the pieces a layer name of which contains one of these "
+      "(e.g. transpose,residual_conv); empty = all.")
+  whole: bool = field(True, "Also time the whole generator, converted as tfcolor.export "
+                      "converts it (needs the export's memory: ~6 GB at default widths).")
   top: int = field(15, "Rows printed per table (0 = all).")
   tflite_threads: int = field(0, "LiteRT interpreter threads (0 = os.cpu_count()).")
   json_out: str = field("", "Also write every piece's figures here as JSON.")
@@ -166,7 +172,7 @@ def record_pieces(generator, inputs):
 def convert_piece(piece, generator, mode):
   """The piece as TFLite bytes, traced under `tflite_forms` (int8: int8 I/O)."""
   function = piece.function()
-  with tflite_forms.tflite_forms(generator):
+  with tflite_forms.tflite_forms(generator, split_deep_convs=mode != "int8"):
     concrete = function.get_concrete_function(*piece.specs())
   # Weights as constants (the whole export freezes them from its SavedModel).
   frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
@@ -194,12 +200,15 @@ def _tflite_runner(model_bytes, piece, threads):
   return interpreter.invoke
 
 
-def profile_piece(piece, generator, modes, repeats, threads):
-  """Times the piece in TF and each TFLite mode in turn; sets `piece.seconds` (medians)."""
+def profile_piece(piece, convert, modes, repeats, threads):
+  """Times the piece in TF and each TFLite mode (`convert(mode)` -> bytes) in turn.
+
+  Sets `piece.seconds` to the medians.
+  """
   function, tensors = piece.function(), piece.tensors()
   runners = {"tf": lambda: [np.asarray(out) for out in function(*tensors)]}
   for mode in modes:
-    runners[mode] = _tflite_runner(convert_piece(piece, generator, mode), piece, threads)
+    runners[mode] = _tflite_runner(convert(mode), piece, threads)
   times = {name: [] for name in runners}
   for _ in range(repeats + 1):  # the first round warms up
     for name, run in runners.items():
@@ -220,7 +229,7 @@ def format_table(title, pieces, modes, top):
   for piece in rows:
     for name, seconds in piece.seconds.items():
       totals[name] += piece.calls * seconds
-  for piece in rows[:top or None] + [None]:
+  for piece in rows[:top or None] + ([None] if len(rows) > 1 else []):
     name, calls, seconds = ((piece.name, piece.calls, piece.seconds) if piece else
                             ("sum of all rows", 1, totals))
     total = {key: 1000 * calls * value for key, value in seconds.items()}
@@ -230,20 +239,31 @@ def format_table(title, pieces, modes, top):
 
 
 def profile(model_config, settings):
-  """Records and times the generator's pieces; returns them (with `seconds`)."""
+  """Records and times the generator's pieces; returns them and the whole (or None)."""
   keras.utils.set_random_seed(0)
   generator = factory.build_generator(model_config)
   lineart, hints = deployment.random_inputs(settings.size)  # hints: int8 needs a range
   inputs = {"lineart": tflite_runner.lineart_to_model(lineart),
             "hints": tflite_runner.hints_to_model(hints)}
-  pieces = record_pieces(generator, inputs)
+  pieces = [piece for piece in record_pieces(generator, inputs)
+            if not settings.pieces or any(part in name for part in settings.pieces
+                                          for name in piece.names)]
   threads = settings.tflite_threads or os.cpu_count()
+  whole = None
+  if settings.whole:
+    whole = Piece(["generator"], generator, (tf.nest.map_structure(tf.constant, inputs),),
+                  {}, top_level=False)
+    representative = deployment.random_representative(settings.size, 1)
+    profile_piece(whole, lambda mode: tflite_export.convert_tflite(
+        generator, settings.size, mode, representative if mode == "int8" else None),
+                  settings.modes, settings.repeats, threads)
   progress = keras.utils.Progbar(len(pieces), unit_name="piece")
   for piece in pieces:
     logging.info("profiling %s", piece.name)
-    profile_piece(piece, generator, settings.modes, settings.repeats, threads)
+    profile_piece(piece, functools.partial(convert_piece, piece, generator),
+                  settings.modes, settings.repeats, threads)
     progress.add(1)
-  return pieces
+  return pieces, whole
 
 
 def main(argv):
@@ -257,13 +277,16 @@ def main(argv):
   model_config = dataclasses.replace(
       tfcolor_flags.dataclass_from_flags(config_lib.ModelConfig), vgg_weights="none")
   start = time.perf_counter()
-  pieces = profile(model_config, settings)
+  pieces, whole = profile(model_config, settings)
   print(f"size {settings.size}x{settings.size}, batch 1, widths stem="
         f"{model_config.stem_filters} down={model_config.down_filters} blocks="
         f"{model_config.num_mid_blocks}; median of {settings.repeats}, TFLite threads "
         f"{settings.tflite_threads or os.cpu_count()}, load average "
         f"{os.getloadavg()[0]:.2f}; ms are calls x per-call time; "
         f"{time.perf_counter() - start:.0f} s")
+  if whole:
+    print(format_table("whole generator (converted as tfcolor.export does)", [whole],
+                       settings.modes, 0))
   print(format_table("blocks (the generator's own layers)",
                      [piece for piece in pieces if piece.top_level], settings.modes,
                      settings.top))
@@ -271,11 +294,13 @@ def main(argv):
                      settings.modes, settings.top))
   if settings.json_out:
     from tfcolor import io_utils  # pylint: disable=import-outside-toplevel
-    io_utils.atomic_write_json(settings.json_out, [
-        {"layers": piece.names, "type": type(piece.layer).__name__, "calls": piece.calls,
-         "top_level": piece.top_level, "leaf": piece.leaf,
-         "input_shapes": [list(tensor.shape) for tensor in piece.tensors()],
-         "seconds": piece.seconds} for piece in pieces])
+    io_utils.atomic_write_json(settings.json_out, {
+        "size": settings.size, "load_average": os.getloadavg()[0],
+        "whole_seconds": whole.seconds if whole else None,
+        "pieces": [{"layers": piece.names, "type": type(piece.layer).__name__,
+                    "calls": piece.calls, "top_level": piece.top_level, "leaf": piece.leaf,
+                    "input_shapes": [list(tensor.shape) for tensor in piece.tensors()],
+                    "seconds": piece.seconds} for piece in pieces]})
 
 
 if __name__ == "__main__":

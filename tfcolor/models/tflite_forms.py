@@ -16,6 +16,7 @@ import contextlib
 
 import keras
 from keras import backend, ops
+import tensorflow as tf
 
 from tfcolor.models.reflection_padding import ReflectionPadding2D
 
@@ -56,30 +57,111 @@ def reflection_pad_slices(layer, inputs):
   return padded
 
 
+# XNNPack's float conv reads its packed weights in panels of (kernel taps x
+# input channels) x 16 outputs, once per few output pixels; past 512 input
+# channels of a 3x3 kernel a panel outgrows the 512 KB L2 cache and the conv
+# runs at half of TensorFlow's speed (3x3 1024 -> 1024 at 16x16: 325 ms
+# against TF's 159 ms, 123 ms as four 256-channel convs summed).
+MAX_CONV_DEPTH = 9 * 512  # kernel taps x input channels of one conv
+SPLIT_CONV_CHANNELS = 256
+
+
+def conv_split_inputs(layer, inputs):
+  """`layer` (Conv2D) as convs over groups of `SPLIT_CONV_CHANNELS` input channels, summed.
+
+  The same products; only the order of the float sums differs.
+  """
+  channels = inputs.shape[-1]
+  kernel = ops.cast(layer.kernel, inputs.dtype)
+  groups = -(-channels // SPLIT_CONV_CHANNELS)
+  # Equal groups become SPLIT (XNNPack delegates it), unequal ones SPLIT_V.
+  cuts = (groups if channels % groups == 0 else
+          [channels * i // groups for i in range(1, groups)])
+  outputs = None
+  for part, part_kernel in zip(ops.split(inputs, cuts, axis=-1),
+                               ops.split(kernel, cuts, axis=2)):
+    partial = ops.conv(part, part_kernel, strides=layer.strides, padding=layer.padding,
+                       dilation_rate=layer.dilation_rate)
+    outputs = partial if outputs is None else outputs + partial
+  if layer.use_bias:
+    outputs = outputs + ops.cast(layer.bias, outputs.dtype)
+  return layer.activation(outputs)
+
+
+def _is_deep_conv(layer):
+  return (type(layer) is keras.layers.Conv2D and layer.built and layer.groups == 1  # pylint: disable=unidiomatic-typecheck
+          and layer.data_format == "channels_last"
+          and layer.kernel.shape[0] * layer.kernel.shape[1] * layer.kernel.shape[2]
+          > MAX_CONV_DEPTH)
+
+
+# Conv2DTranspose (3x3, stride 2, "same") in one dimension: output 2m takes
+# kernel taps 2 and 0 from inputs m - 1 and m, output 2m + 1 tap 1 from m.
+_PHASE_TAPS = ((2, 0), (1,))
+
+
+def transposed_conv_phases(layer, inputs):
+  """`layer` (Conv2DTranspose 3x3, stride 2, "same") as four stride-1 convs + depth_to_space.
+
+  Each of the four output phases (even/odd row x even/odd column) is a VALID
+  conv with only the kernel taps that reach it (2x2, 2x1, 1x2 and 1x1: the
+  transposed conv's 9 taps, no zeros); a phase that reads input m - 1 gets
+  one row/column of zeros before. Concatenated phase-major, `depth_to_space`
+  interleaves them into the 2H x 2W output.
+  """
+  kernel = ops.transpose(ops.cast(layer.kernel, inputs.dtype), (0, 1, 3, 2))  # kh, kw, in, out
+  phases = []
+  for row_taps in _PHASE_TAPS:
+    for column_taps in _PHASE_TAPS:
+      phase_kernel = ops.stack([ops.stack([kernel[i, j] for j in column_taps])
+                                for i in row_taps])
+      padded = ops.pad(inputs, [[0, 0], [len(row_taps) - 1, 0],
+                                [len(column_taps) - 1, 0], [0, 0]])
+      phases.append(ops.conv(padded, phase_kernel, padding="valid"))
+  outputs = tf.nn.depth_to_space(ops.concatenate(phases, axis=-1), 2)
+  if layer.use_bias:
+    outputs = outputs + ops.cast(layer.bias, outputs.dtype)
+  return layer.activation(outputs)
+
+
+def _is_phase_transposed_conv(layer):
+  return (isinstance(layer, keras.layers.Conv2DTranspose) and layer.built
+          and tuple(layer.kernel_size) == (3, 3) and tuple(layer.strides) == (2, 2)
+          and layer.padding == "same" and tuple(layer.dilation_rate) == (1, 1)
+          and layer.data_format == "channels_last" and layer.output_padding is None)
+
+
 def _is_instance_norm(layer):
   return (isinstance(layer, keras.layers.GroupNormalization) and layer.built
           and layer.axis in (-1, 3) and layer.groups == layer.gamma.shape[-1])
 
 
-def _export_form(layer):
+def _export_form(layer, split_deep_convs=True):
   """The export `call` for `layer`, or None if it keeps its own."""
   if isinstance(layer, ReflectionPadding2D):
     return lambda inputs: reflection_pad_slices(layer, inputs)
   if _is_instance_norm(layer):
     return lambda inputs: instance_norm_4d(layer, inputs)
+  if split_deep_convs and _is_deep_conv(layer):
+    return lambda inputs: conv_split_inputs(layer, inputs)
+  if _is_phase_transposed_conv(layer):
+    return lambda inputs: transposed_conv_phases(layer, inputs)
   return None
 
 
 @contextlib.contextmanager
-def tflite_forms(model):
-  """Within the block, `model`'s instance norms and reflection pads use the forms above.
+def tflite_forms(model, split_deep_convs=True):
+  """Within the block, `model`'s layers use the forms above.
 
   Trace the function to convert inside the block; the swap is undone on exit.
+  `split_deep_convs=False` keeps the deep convs whole: int8 weights (1 byte
+  each) fit the cache anyway, and in a fully int8 model each partial sum
+  would be rounded to int8 before the sum.
   """
   swapped = []
   try:
     for layer in model._flatten_layers(include_self=False, recursive=True):  # pylint: disable=protected-access
-      form = _export_form(layer)
+      form = _export_form(layer, split_deep_convs)
       if form is not None:
         object.__setattr__(layer, "call", form)
         swapped.append(layer)

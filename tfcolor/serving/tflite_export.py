@@ -33,7 +33,7 @@ INT8_IO_TYPES = ("float", "uint8")
 TFLITE_SIGNATURE = "colorize"
 
 
-def write_tflite_source(generator, size, path):
+def write_tflite_source(generator, size, path, quantize="none"):
   """Writes the SavedModel that TFLite converts: one fixed-size float32 signature.
 
   Signature `TFLITE_SIGNATURE`: lineart [1, S, S, 1] and hints [1, S, S, 4] in
@@ -41,8 +41,9 @@ def write_tflite_source(generator, size, path):
   serving export, through `keras.export.ExportArchive`
   (`saved_model_export.new_archive`), so the variables are in the SavedModel's
   checkpoint and the converter freezes them itself. Traced under
-  `tflite_forms`: instance norms and reflection pads in the ops XNNPack runs
-  fast (the same values; the generator itself is unchanged).
+  `tflite_forms`: instance norms, reflection pads, transposed convs and (but
+  for `quantize="int8"`) the deep convs in the ops XNNPack runs fast (the same
+  values; the generator itself is unchanged).
   """
   specs = [tf.TensorSpec([1, size, size, 1], tf.float32, name=signature.LINEART_KEY),
            tf.TensorSpec([1, size, size, 4], tf.float32, name=signature.HINTS_KEY)]
@@ -53,7 +54,7 @@ def write_tflite_source(generator, size, path):
     return {signature.IMAGE_KEY: tf.cast(image, tf.float32)}
 
   archive = saved_model_export.new_archive()
-  with tflite_forms.tflite_forms(generator):
+  with tflite_forms.tflite_forms(generator, split_deep_convs=quantize != "int8"):
     archive.add_endpoint(TFLITE_SIGNATURE, colorize, input_signature=specs)
     archive.write_out(path, verbose=False)
 
@@ -94,7 +95,7 @@ def convert_tflite(generator, size, quantize="none", representative_data=None,
   check_tflite_options(quantize, representative_data is not None, int8_io)
   config_lib.check_size("TFLite size", size)
   with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as source:
-    write_tflite_source(generator, size, source)
+    write_tflite_source(generator, size, source, quantize)
     return convert_tflite_source(source, quantize, representative_data, int8_io)
 
 
