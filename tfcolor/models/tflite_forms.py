@@ -1,4 +1,4 @@
-"""Export-only forms of two layers, the same maths in ops TFLite's XNNPack runs fast.
+"""Export-only forms of four layers, the same maths in ops TFLite's XNNPack runs fast.
 
 Keras's GroupNormalization (our instance norm, `instance_norm`) reshapes to 5-D
 (B, H, W, C, 1) and reduces over three axes; the TFLite converter keeps that
@@ -6,10 +6,16 @@ as RESHAPE, 5-D MEAN, SQUARE, NEG, ..., which XNNPack runs ~20x slower than a
 4-D mean over height and width (64 channels at 256x256: 428 ms against 19 ms).
 ReflectionPadding2D becomes MIRROR_PAD, which XNNPack does not delegate: it
 runs in the reference kernel (3x slower than TensorFlow's) and splits the
-delegated graph. Inside `tflite_forms(model)` these layers compute the same
-values as 4-D mean/variance ops and as edge slices + concats. The Keras
-model, its weights, its saved files and its behaviour outside the context do
-not change: only the `call` of the layer objects is swapped, then restored.
+delegated graph. Conv2DTranspose becomes TRANSPOSE_CONV, 1.3-2.5x slower in
+XNNPack than TensorFlow; as four stride-1 convs (one per output phase) and
+DEPTH_TO_SPACE it is 1.0-2.3x faster than TensorFlow. A 3x3 Conv2D over more
+than 512 input channels is ~2x slower than TensorFlow in XNNPack (its weight
+panels outgrow the L2 cache); as convs over 256-channel groups, summed, it
+is faster than TensorFlow. (`tfcolor.benchmarks.tflite_profile` measures
+each layer; docs/deployment.md has the figures.) Inside `tflite_forms(model)`
+these layers compute the same values in those forms. The Keras model, its
+weights, its saved files and its behaviour outside the context do not
+change: only the `call` of the layer objects is swapped, then restored.
 """
 
 import contextlib
