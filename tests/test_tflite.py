@@ -61,6 +61,12 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
     uint8_io = tflite_export.convert_tflite_source(source, "int8", representative,
                                             int8_io="uint8")
   assert "Flex" not in " ".join(tflite_export.check_builtin_ops(float_io))
+  # The norms' (x - mean)^2 as int8 SUB and MUL in XNNPack, not a reference-kernel
+  # SQUARED_DIFFERENCE; only the (1, 1, 1, C) epsilon ADD and RSQRT of each norm
+  # and the hint encoder's input step stay out (docs/deployment.md).
+  assert "SQUARED_DIFFERENCE" not in tflite_export.check_builtin_ops(float_io)
+  left = {name for _, name in tflite_runner.undelegated_ops(float_io)}
+  assert left == {"GREATER", "SELECT_V2", "STRIDED_SLICE", "PACK", "ADD", "RSQRT"}
   error = _max_error(generator, float_io, *model_inputs)
   print(f"tflite int8: max abs error {error:.2e}, {len(float_io)} bytes")
   assert error < TOLERANCE["int8"]
