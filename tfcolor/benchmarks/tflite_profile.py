@@ -1,7 +1,8 @@
 """Where TFLite loses to TensorFlow: each layer of the generator timed both ways.
 
   python -m tfcolor.benchmarks.tflite_profile [--size=256] [--repeats=3] \
-      [--modes=none,dynamic_int8,int8] [--top=15] [--stem_filters=... widths]
+      [--modes=none,dynamic_int8,int8] [--pieces=residual_conv,transpose] \
+      [--nowhole] [--top=15] [--json_out=FILE] [--stem_filters=... widths]
 
 A per-op profiler is not reachable from Python here: ai-edge-litert 2.3.0's
 libLiteRt.so has the LiteRT profiler in its C API (LiteRtCompiledModelGetProfiler,
@@ -18,7 +19,11 @@ that function under `tflite_forms`, as `tfcolor.export` converts, in each of
 as they would inside the int8 model). TF and the TFLite modes are timed in
 turn within each repeat, so load on a shared machine hits them alike.
 
-Printed: two tables sorted by TFLite float32 time, with per-piece ratios
+With `--whole` (default) the whole generator is also converted as
+`tfcolor.export` converts it and timed the same way. About 12 minutes at the
+default widths and 256 on a loaded 2-core machine (mostly conversions).
+
+Printed: tables sorted by the first mode's TFLite time, with per-piece ratios
 TFLite / TF (> 1 = TFLite slower):
   blocks  the generator's own layers (a CSA block or the VGG hint encoder is
           one row); their sum is about one forward pass
