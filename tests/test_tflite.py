@@ -56,7 +56,7 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
   representative = tflite_export.representative_dataset(
       ",".join(sample_dataset.val_files), SIZE, num_examples=4)
   with tempfile.TemporaryDirectory() as source:  # one source, two conversions
-    tflite_export.write_tflite_source(generator, SIZE, source)
+    tflite_export.write_tflite_source(generator, SIZE, source, "int8")
     float_io = tflite_export.convert_tflite_source(source, "int8", representative)
     # In a child process, as tfcolor.export converts: the calibration data travels.
     path = tflite_export.convert_tflite_in_child(
@@ -64,6 +64,12 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
   uint8_io = (tmp_path / "uint8.tflite").read_bytes()
   assert path == str(tmp_path / "uint8.tflite")
   assert "Flex" not in " ".join(tflite_export.check_builtin_ops(float_io))
+  # The norms' (x - mean)^2 as int8 SUB and MUL in XNNPack, not a reference-kernel
+  # SQUARED_DIFFERENCE; only the (1, 1, 1, C) epsilon ADD and RSQRT of each norm
+  # and the hint encoder's input step stay out (docs/deployment.md).
+  assert "SQUARED_DIFFERENCE" not in tflite_export.check_builtin_ops(float_io)
+  left = {name for _, name in tflite_runner.undelegated_ops(float_io)}
+  assert left == {"GREATER", "SELECT_V2", "STRIDED_SLICE", "PACK", "ADD", "RSQRT"}
   error = _max_error(generator, float_io, *model_inputs)
   print(f"tflite int8: max abs error {error:.2e}, {len(float_io)} bytes")
   assert error < TOLERANCE["int8"]
@@ -159,16 +165,18 @@ def test_runner_colorizes_any_size(run):
 
 
 def test_float_graph_runs_in_xnnpack(run):
-  """Instance norms and reflection pads are exported in ops XNNPack delegates.
+  """Instance norms, reflection pads and transposed convs are exported in ops XNNPack delegates.
 
   Keras's GroupNormalization (5-D reshapes, SQUARE, NEG) and MIRROR_PAD ran
-  outside the fast kernels (tfcolor.models.tflite_forms). What is left to
+  outside the fast kernels, TRANSPOSE_CONV in slow ones
+  (tfcolor.models.tflite_forms); the phases' DEPTH_TO_SPACE is delegated. What is left to
   the reference kernels is the hint encoder's input step: the hinted-pixel
   select and VGG's RGB -> BGR flip, on the (1, S, S, 3) hints only.
   """
   model_bytes = run.tflite_bytes("none")
   ops = tflite_export.check_builtin_ops(model_bytes)
   assert "MIRROR_PAD" not in ops and "SQUARE" not in ops and "RESHAPE" not in ops
+  assert "TRANSPOSE_CONV" not in ops and "DEPTH_TO_SPACE" in ops
   left = sorted({name for _, name in tflite_runner.undelegated_ops(model_bytes)})
   assert left == ["GREATER", "PACK", "SELECT_V2", "STRIDED_SLICE"]
   assert len(tflite_runner.undelegated_ops(model_bytes)) == 6

@@ -1,4 +1,4 @@
-"""The export-only layer forms compute what the Keras layers compute."""
+"""The export-only layer forms compute what the Keras layers compute, and replace the right layers."""
 
 import keras
 import numpy as np
@@ -31,6 +31,47 @@ def test_instance_norm_4d_equals_group_normalization():
                              np.asarray(layer(inputs)), atol=1e-5)
 
 
+@pytest.mark.parametrize("height, width", [(5, 8), (4, 3)])
+def test_transposed_conv_phases_equal_conv2d_transpose(height, width):
+  rng = np.random.default_rng(3)
+  layer = keras.layers.Conv2DTranspose(6, 3, strides=2, padding="same", activation="relu")
+  inputs = rng.normal(size=(2, height, width, 4)).astype("float32")
+  layer.build(inputs.shape)
+  layer.bias.assign(rng.normal(size=6).astype("float32"))  # not the initial zeros
+  expected = np.asarray(layer(inputs))
+  assert expected.shape == (2, 2 * height, 2 * width, 6) and (expected == 0).any()
+  np.testing.assert_allclose(np.asarray(tflite_forms.transposed_conv_phases(layer, inputs)),
+                             expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels, strides", [(600, 1), (1280, 2)])
+def test_conv_split_inputs_equal_conv2d(channels, strides):
+  rng = np.random.default_rng(4)
+  layer = keras.layers.Conv2D(5, 3, strides=strides, padding="same", activation="relu")
+  inputs = rng.normal(size=(1, 6, 6, channels)).astype("float32")
+  layer.build(inputs.shape)
+  layer.bias.assign(rng.normal(size=5).astype("float32"))
+  assert tflite_forms._export_form(layer) is not None  # pylint: disable=protected-access
+  np.testing.assert_allclose(np.asarray(tflite_forms.conv_split_inputs(layer, inputs)),
+                             np.asarray(layer(inputs)), atol=1e-4)
+
+
+def test_convs_up_to_512_channels_and_int8_keep_their_call():
+  shallow = keras.layers.Conv2D(4, 3)
+  shallow.build((1, 8, 8, 512))
+  deep = keras.layers.Conv2D(4, 3)
+  deep.build((1, 8, 8, 513))
+  assert tflite_forms._export_form(shallow) is None  # pylint: disable=protected-access
+  assert tflite_forms._export_form(deep, split_deep_convs=False) is None  # pylint: disable=protected-access
+
+
+def test_other_transposed_convs_keep_their_call():
+  for layer in (keras.layers.Conv2DTranspose(2, 3, strides=2, padding="valid"),
+                keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same")):
+    layer.build((1, 4, 4, 3))
+    assert tflite_forms._export_form(layer) is None  # pylint: disable=protected-access
+
+
 def test_tflite_forms_swap_inside_the_block_only():
   generator = factory.build_generator(model_testlib.TINY_MODEL)
   rng = np.random.default_rng(2)
@@ -41,9 +82,10 @@ def test_tflite_forms_swap_inside_the_block_only():
   inputs = model_testlib.random_generator_inputs(1, 32, 32, seed=2)
   expected = np.asarray(generator(inputs))
   with tflite_forms.tflite_forms(generator) as swapped:
-    # 1 stem + 4 down + 2 per mid block + 8 up norms, 2 pads.
-    assert swapped == 1 + 4 + 2 * generator.num_mid_blocks + 8 + 2
+    # 1 stem + 4 down + 2 per mid block + 8 up norms, 2 pads, 4 transposed convs.
+    assert swapped == 1 + 4 + 2 * generator.num_mid_blocks + 8 + 2 + 4
     assert "call" in vars(generator.stem_norm) and "call" in vars(generator.head_pad)
+    assert "call" in vars(generator.up_transposes[0])
     np.testing.assert_allclose(np.asarray(generator(inputs)), expected, atol=1e-5)
   assert "call" not in vars(generator.stem_norm) and "call" not in vars(generator.head_pad)
   np.testing.assert_array_equal(np.asarray(generator(inputs)), expected)

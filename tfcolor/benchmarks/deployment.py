@@ -189,7 +189,7 @@ def measure_variant(name, settings, model_config, work_dir):
   else:
     mode = name[len("tflite_"):]
     source = os.path.join(work_dir, f"{name}_source")
-    tflite_export.write_tflite_source(generator, size, source)
+    tflite_export.write_tflite_source(generator, size, source, mode)
     del generator
     release_models()
     representative = None

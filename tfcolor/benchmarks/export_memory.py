@@ -213,7 +213,7 @@ def profile_variant(name, settings, model_config, work_dir, mark):
   mode = name[len("tflite_"):]
   mark("write TFLite source SavedModel")
   source = os.path.join(work_dir, "source")
-  tflite_export.write_tflite_source(generator, size, source)
+  tflite_export.write_tflite_source(generator, size, source, mode)
   mark("drop Keras model")
   del generator
   deployment.release_models()

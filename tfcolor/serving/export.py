@@ -110,7 +110,8 @@ def run_export(config, web_demo_writer=None):
   if config.tflite or config.web_demo:
     with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as work:
       source = os.path.join(work, "source")
-      tflite_export.write_tflite_source(loaded.generator, config.tflite_size, source)
+      tflite_export.write_tflite_source(loaded.generator, config.tflite_size, source,
+                                        config.quantize)
       del loaded  # The conversion runs in a child process: free what it does not need.
       tflite_export.release_memory()
       path = tflite_export.convert_tflite_in_child(

@@ -38,7 +38,7 @@ INT8_IO_TYPES = ("float", "uint8")
 TFLITE_SIGNATURE = "colorize"
 
 
-def write_tflite_source(generator, size, path):
+def write_tflite_source(generator, size, path, quantize="none"):
   """Writes the SavedModel that TFLite converts: one fixed-size float32 signature.
 
   Signature `TFLITE_SIGNATURE`: lineart [1, S, S, 1] and hints [1, S, S, 4] in
@@ -46,8 +46,9 @@ def write_tflite_source(generator, size, path):
   serving export, through `keras.export.ExportArchive`
   (`saved_model_export.new_archive`), so the variables are in the SavedModel's
   checkpoint and the converter freezes them itself. Traced under
-  `tflite_forms`: instance norms and reflection pads in the ops XNNPack runs
-  fast (the same values; the generator itself is unchanged).
+  `tflite_forms`: instance norms, reflection pads, transposed convs and (but
+  for `quantize="int8"`) the deep convs in the ops XNNPack runs fast (the same
+  values; the generator itself is unchanged).
   """
   specs = [tf.TensorSpec([1, size, size, 1], tf.float32, name=signature.LINEART_KEY),
            tf.TensorSpec([1, size, size, 4], tf.float32, name=signature.HINTS_KEY)]
@@ -58,7 +59,7 @@ def write_tflite_source(generator, size, path):
     return {signature.IMAGE_KEY: tf.cast(image, tf.float32)}
 
   archive = saved_model_export.new_archive()
-  with tflite_forms.tflite_forms(generator):
+  with tflite_forms.tflite_forms(generator, split_deep_convs=quantize != "int8"):
     archive.add_endpoint(TFLITE_SIGNATURE, colorize, input_signature=specs)
     archive.write_out(path, verbose=False)
 
@@ -103,7 +104,7 @@ def convert_tflite(generator, size, quantize="none", representative_data=None,
   check_tflite_options(quantize, representative_data is not None, int8_io)
   config_lib.check_size("TFLite size", size)
   with tempfile.TemporaryDirectory(prefix="tfcolor_tflite_") as source:
-    write_tflite_source(generator, size, source)
+    write_tflite_source(generator, size, source, quantize)
     return convert_tflite_source(source, quantize, representative_data, int8_io)
 
 
@@ -153,6 +154,14 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
     raise ValueError(f"{source} is not a SavedModel (write it with write_tflite_source)")
   converter = _SourceConverter(source, {tf.saved_model.SERVING}, [TFLITE_SIGNATURE])
   converter._experimental_use_buffer_offset = True  # pylint: disable=protected-access
+  configure_converter(converter, quantize, representative_data, int8_io)
+  model_bytes = converter.convert()
+  check_builtin_ops(model_bytes)
+  return model_bytes
+
+
+def configure_converter(converter, quantize, representative_data=None, int8_io="float"):
+  """Sets `converter`'s ops and quantisation for one of QUANTIZE_MODES (checked by the caller)."""
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
   if quantize == "float16":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -167,9 +176,6 @@ def convert_tflite_source(source, quantize="none", representative_data=None,
     if int8_io == "uint8":
       converter.inference_input_type = tf.uint8
       converter.inference_output_type = tf.uint8
-  model_bytes = converter.convert()
-  check_builtin_ops(model_bytes)
-  return model_bytes
 
 
 class _SourceConverter(tf_lite.TFLiteSavedModelConverterV2):
