@@ -166,6 +166,9 @@ def test_a_set_against_itself_is_zero_not_negative(caplog):
   sigma, mu = np.cov(features, rowvar=False), features.mean(0)
   trace_sqrt, _ = fid._trace_sqrt_product(sigma, sigma)  # pylint: disable=protected-access
   assert 2 * np.trace(sigma) - 2 * trace_sqrt < 0
-  with caplog.at_level("INFO"):
+  # The absl logger's own level, not only the root's: a library that sets absl's
+  # verbosity earlier in the process (an export in another test file) would
+  # otherwise drop this INFO line.
+  with caplog.at_level("INFO", logger="absl"):
     assert fid.frechet_distance(mu, sigma, mu, sigma) == 0.0
   assert "rounded to 0" in caplog.text

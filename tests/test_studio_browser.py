@@ -175,7 +175,9 @@ def test_attention_view_overlays_the_csa_maps(chromium, tmp_path_factory, tmp_pa
     page.set_input_files("#open-lineart", str(tmp_path / "page.png"))
     _wait_results(page, 1)
     page.check("#attention")
-    page.wait_for_selector("#attention-canvas:not([hidden])")
+    # A model call, like a result: the same 60 s as _wait_results (the 30 s
+    # default ran out under load with two test processes on two cores).
+    page.wait_for_selector("#attention-canvas:not([hidden])", timeout=60_000)
     alpha = np.array(page.evaluate("""() => {
         const canvas = document.getElementById("attention-canvas");
         const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
