@@ -40,15 +40,18 @@ def test_performance_page_reads_figures_against_the_peaks(tmp_path):
                            "conv3x3_float32": 90.0, "conv3x3_bfloat16": 150.0}),
       "model_speed_float32": step({"rows": [{"size": 256, "median_s": 2.0, "gflops": 100.0,
                                              "achieved_gflops_per_s": 50.0}]}),
-      "deployment": step({"results": {
+      "deployment": step({"size": 512, "results": {
           "saved_model": {"median_s": 2.0, "mb": 1, "export_s": 1, "peak_rss_gb": 2.0},
           "tflite_dynamic_int8": {"median_s": 0.5, "mb": 1, "export_s": 1,
-                                  "peak_rss_gb": 2.5}}}),
+                                  "peak_rss_gb": 2.9, "own_peak_rss_gb": 2.5,
+                                  "conversion_peak_rss_gb": 2.9}}}),
       "studio": step(None, "exit 1: boom"),
   }
   page = performance_page.render_page(settings, results, __import__("datetime").datetime(2026, 1, 1))
   assert "| float32 | 256 | 2.000 | 100 | 50 | 50% / 25% | 0.50 |" in page
-  assert "| tflite_dynamic_int8 | 0.500 | 4.00 | 200 | 200% / 100% |" in page
+  # 100 GFLOPs at 256 are 400 at 512: 800 GFLOP/s in 0.5 s.
+  assert "| tflite_dynamic_int8 | 0.500 | 4.00 | 800 | 800% / 400% | 1 | 1 | 2.5 / 2.9 |" in page
+  assert "| saved_model | 2.000 | 1.00 | 200 | 200% / 100% | 1 | 1 | 2.0 / - |" in page
   assert "- studio: exit 1: boom" in page
   assert "Training step" not in page  # steps that did not run have no section
 

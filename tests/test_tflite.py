@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import export_testlib as lib
-from tfcolor.serving import export, signature, tflite_export, tflite_runner
+from tfcolor.serving import export, signature, tflite_export, tflite_process, tflite_runner
 
 SIZE = lib.SharedRun.TFLITE_SIZE
 # Measured on the tiny test model (random weights) at 32x32, max abs error in
@@ -59,7 +59,7 @@ def test_int8_calibrates_on_tfrecords_with_float_or_uint8_io(
     tflite_export.write_tflite_source(generator, SIZE, source, "int8")
     float_io = tflite_export.convert_tflite_source(source, "int8", representative)
     # In a child process, as tfcolor.export converts: the calibration data travels.
-    path = tflite_export.convert_tflite_in_child(
+    path = tflite_process.convert_tflite_in_child(
         source, str(tmp_path / "uint8.tflite"), "int8", representative, int8_io="uint8")
   uint8_io = (tmp_path / "uint8.tflite").read_bytes()
   assert path == str(tmp_path / "uint8.tflite")
@@ -124,7 +124,7 @@ def test_a_failed_child_conversion_writes_nothing_and_says_why_in_one_line(tmp_p
   out = tmp_path / "out"
   with pytest.raises(ValueError, match="TFLite conversion .* failed: ValueError: .* is "
                      "not a SavedModel") as error:
-    tflite_export.convert_tflite_in_child(str(source), str(out / "m.tflite"))
+    tflite_process.convert_tflite_in_child(str(source), str(out / "m.tflite"))
   assert "\n" not in str(error.value) and str(source) in str(error.value)
   assert not out.exists() or not list(out.iterdir())
 

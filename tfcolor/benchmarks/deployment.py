@@ -136,9 +136,9 @@ def _random_examples(size, num_examples):
 def release_models():
   """Frees dropped Keras models (the caller `del`s its names first) before a conversion."""
   import keras  # pylint: disable=import-outside-toplevel
-  from tfcolor.serving import tflite_export  # pylint: disable=import-outside-toplevel
+  from tfcolor.serving import tflite_process  # pylint: disable=import-outside-toplevel
   keras.backend.clear_session()
-  tflite_export.release_memory()
+  tflite_process.release_memory()
 
 
 def measure_variant(name, settings, model_config, work_dir):
@@ -155,6 +155,7 @@ def measure_variant(name, settings, model_config, work_dir):
   from tfcolor.benchmarks import common
   from tfcolor.models import factory
   from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
+  from tfcolor.serving import tflite_process
   from tfcolor.serving import precision as precision_lib
 
   size, warmup, repeats = settings.size, settings.warmup, settings.repeats
@@ -198,7 +199,7 @@ def measure_variant(name, settings, model_config, work_dir):
           settings.representative_data, size, settings.representative_examples)
                         if settings.representative_data else
                         random_representative(size, settings.representative_examples))
-    path = tflite_export.convert_tflite_in_child(
+    path = tflite_process.convert_tflite_in_child(
         source, os.path.join(work_dir, f"{name}.tflite"), mode, representative,
         settings.int8_io if mode == "int8" else "float")
     export_s = time.perf_counter() - start

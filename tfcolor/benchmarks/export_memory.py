@@ -10,7 +10,7 @@ widths; default: the paper's): build the generator, write the export, drop
 the Keras model, then load the export and colour one `--size` square once.
 A thread of this process samples the variant process's resident memory (and
 that of its own children, e.g. the conversion process of
-`tflite_export.convert_tflite_in_child`) every `--interval_ms` with psutil,
+`tflite_process.convert_tflite_in_child`) every `--interval_ms` with psutil,
 from outside, so C++ work holding the GIL is sampled too; the variant process
 marks the start of each phase. Inside `TFLiteConverter.convert()` the phases
 are marked by wrapping the converter's internal steps (TF 2.21's
@@ -181,6 +181,7 @@ def profile_variant(name, settings, model_config, work_dir, mark):
   from tfcolor.models import factory
   from tfcolor.serving import precision as precision_lib
   from tfcolor.serving import saved_model_export, signature, tflite_export, tflite_runner
+  from tfcolor.serving import tflite_process
 
   size = settings.size
   lineart, hints = deployment.random_inputs(size)
@@ -223,7 +224,7 @@ def profile_variant(name, settings, model_config, work_dir, mark):
   path = os.path.join(work_dir, f"{name}.tflite")
   if settings.convert_in_child:
     mark("convert + write .tflite in a child process")
-    tflite_export.convert_tflite_in_child(source, path, mode, representative)
+    tflite_process.convert_tflite_in_child(source, path, mode, representative)
   else:
     mark_converter_phases(mark)
     mark("converter: from_saved_model")

@@ -9,8 +9,10 @@ precision (`train_step`), every deployment variant (`deployment`, itself one
 process per variant) and the studio round trip (`studio`). Each step's JSON
 goes to a temporary folder; the page (`performance_page`) puts every speed beside the float32 and
 bfloat16 peaks of the same run, with the load average before each step and
-the command that reproduces it. About 20 minutes on 2 quiet cores at the
-default sizes (default widths at 256: 512 costs 4x per call and more memory).
+the command that reproduces it. About 30 minutes on 2 quiet cores at the
+default sizes: the model benchmarks at 256 (default widths; 512 costs 4x per
+call and more memory), the deployment variants at 512, the size of issue 14's
+goals.
 """
 
 import dataclasses
@@ -37,6 +39,8 @@ class PerformanceSettings:
 
   out: str = field("docs/performance.md", "The page to write.")
   size: int = field(256, "Image side of the model benchmarks (default widths).")
+  deployment_size: int = field(
+      512, "Image side of the deployment variants (issue 14's goals are at 512).")
   repeats: int = field(3, "Timed calls per figure.")
   steps: tuple[str, ...] = field(
       ("peaks_start", "input_pipeline", "model_speed_float32", "model_speed_bfloat16",
@@ -59,7 +63,7 @@ def step_commands(settings):
       "model_speed_bfloat16": speed + ["--mixed_precision=mixed_bfloat16"],
       "train_step_float32": train + ["--mixed_precision=none"],
       "train_step_bfloat16": train + ["--mixed_precision=mixed_bfloat16"],
-      "deployment": ["tfcolor.benchmarks.deployment", f"--size={size}",
+      "deployment": ["tfcolor.benchmarks.deployment", f"--size={settings.deployment_size}",
                      f"--repeats={repeats}"],
       "studio": ["tfcolor.benchmarks.studio", "--flagfile=configs/demo.cfg",
                  "--size=512", f"--repeats={repeats}"],

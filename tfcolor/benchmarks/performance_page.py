@@ -34,13 +34,15 @@ def render_page(settings, results, started):
       "# Performance: every benchmark in one run",
       "",
       f"Written by `python -m tfcolor.benchmarks.performance --out={settings.out}"
-      f" --size={settings.size} --repeats={settings.repeats}` on {started:%Y-%m-%d %H:%M} UTC, "
+      f" --size={settings.size} --deployment_size={settings.deployment_size}"
+      f" --repeats={settings.repeats}` on {started:%Y-%m-%d %H:%M} UTC, "
       f"{os.cpu_count()} CPUs ({_cpu_name()}), Python {platform.python_version()}. "
       "Each step ran in its own process; the load average (1 min) before each "
       "step is given beside it, so a figure taken under load reads as an upper "
       "bound. Default (paper) widths, random weights, batch 1, "
-      f"{settings.size}x{settings.size} unless noted (512 costs 4x per call, "
-      "so the whole run fits in about 20 minutes).",
+      f"{settings.size}x{settings.size} unless noted (512 costs 4x per call; "
+      f"the deployment variants run at {settings.deployment_size}x"
+      f"{settings.deployment_size}).",
       "",
       "## Machine peaks (TensorFlow, same run)",
       "",
@@ -125,25 +127,36 @@ def _deployment_rows(results, peaks):
   if "deployment" not in results:
     return []
   figures, result = _figures(results, "deployment")
+  size = (figures or {}).get("size")
   speed, _ = _figures(results, "model_speed_float32")
-  gflops = speed["rows"][0]["gflops"] if speed and speed.get("rows") else None
-  lines = ["## Deployment variants (`deployment`, one process per variant)", "",
+  gflops = None
+  if size and speed and speed.get("rows"):  # A fully convolutional model: FLOPs ~ pixels.
+    row = speed["rows"][0]
+    gflops = row["gflops"] * (size / row["size"]) ** 2
+  lines = [f"## Deployment variants (`deployment`, {size}x{size}, one process per variant)",
+           "",
            "| variant | median s | x saved_model speed | GFLOP/s | % of peaks f32 / bf16 "
-           "| MB | export s | peak RSS GB |",
+           "| MB | export s | peak RSS GB: variant / conversion |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
   rows = (figures or {}).get("results", {})
   reference = rows.get("saved_model", {}).get("median_s")
   for name, row in rows.items():
     ratio = f"{reference / row['median_s']:.2f}" if reference else "n/a"
     rate = gflops / row["median_s"] if gflops else None
+    own = row.get("own_peak_rss_gb", row["peak_rss_gb"])
+    conversion = row.get("conversion_peak_rss_gb")
+    memory = f"{own:.1f} / {conversion:.1f}" if conversion is not None else f"{own:.1f} / -"
     lines.append(f"| {name} | {row['median_s']:.3f} | {ratio} | "
                  f"{f'{rate:.0f}' if rate else 'n/a'} | "
                  f"{_of_peaks(rate, peaks) if rate else 'n/a'} | {row['mb']:.0f} | "
-                 f"{row['export_s']:.0f} | {row['peak_rss_gb']:.1f} |")
+                 f"{row['export_s']:.0f} | {memory} |")
   if result:
     lines += ["", f"Load before the step: {result['load']:.2f}. GFLOP/s from the "
-              "generator's FLOPs at this size (`model_speed`); int8 variants do "
-              "integer work, so theirs is nominal."]
+              "generator's FLOPs (`model_speed`'s, scaled to this size); int8 variants do "
+              "integer work, so theirs is nominal. Peak RSS: the variant's own process "
+              "(export, then loading and timing the model: for TFLite the LiteRT "
+              "interpreter and XNNPack's packed weights) and, for TFLite, the "
+              "conversion's child process (`tflite_process`), which is the export's peak."]
   return lines + [""]
 
 

@@ -4,7 +4,7 @@
 run's generator (`model_loading`), then write the serving SavedModel
 (`saved_model_export`) and/or the TFLite model (`tflite_export`): its source
 SavedModel is written here, the Keras model dropped, and the conversion runs
-in a child process (`tflite_export.convert_tflite_in_child`), so the
+in a child process (`tflite_process.convert_tflite_in_child`), so the
 conversion's memory peak is not added to the Keras model's.
 """
 
@@ -19,6 +19,7 @@ from tfcolor.config import field
 from tfcolor.serving import precision as precision_lib
 from tfcolor.serving import saved_model_export
 from tfcolor.serving import tflite_export
+from tfcolor.serving import tflite_process
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,8 +114,8 @@ def run_export(config, web_demo_writer=None):
       tflite_export.write_tflite_source(loaded.generator, config.tflite_size, source,
                                         config.quantize)
       del loaded  # The conversion runs in a child process: free what it does not need.
-      tflite_export.release_memory()
-      path = tflite_export.convert_tflite_in_child(
+      tflite_process.release_memory()
+      path = tflite_process.convert_tflite_in_child(
           source, config.tflite or os.path.join(work, "model.tflite"), config.quantize,
           _representative(config), config.int8_io)
       if config.web_demo:

@@ -16,10 +16,7 @@ Only built-in TFLite ops are allowed (no Flex ops), so the plain LiteRT
 interpreter runs every export; `check_builtin_ops` verifies it.
 """
 
-import ctypes
 import functools
-import gc
-import multiprocessing
 import tempfile
 
 from absl import logging
@@ -68,7 +65,7 @@ def representative_dataset(files, size, num_examples):
   """A callable returning the int8 calibration inputs: fixed-hint eval crops of `files`.
 
   A `functools.partial` of a module function, so it can be sent to the
-  conversion process (`convert_tflite_in_child`).
+  conversion process (`tflite_process.convert_tflite_in_child`).
   """
   return functools.partial(_eval_crops, files, size, num_examples)
 
@@ -194,68 +191,6 @@ class _SourceConverter(tf_lite.TFLiteSavedModelConverterV2):
     # pylint: disable=protected-access
     graph_def, _, _ = self._load_saved_model(self.saved_model_dir, self._saved_model_tags)
     return self._convert_from_saved_model(graph_def)
-
-
-def release_memory():
-  """Collects garbage and returns freed heap memory to the system (glibc's malloc_trim).
-
-  Before a conversion in a child process, so that the parent's freed Keras
-  model does not stay resident beside the child's peak (default widths:
-  1.62 GB with the model, 0.93 GB after `gc.collect()`, 0.62 GB after the trim).
-  """
-  gc.collect()
-  try:
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-  except (OSError, AttributeError):  # Not glibc: the memory stays with the process.
-    pass
-
-
-def convert_tflite_in_child(source, path, quantize="none", representative_data=None,
-                            int8_io="float"):
-  """Converts `source` and writes the .tflite to `path` in a spawned child process.
-
-  The conversion's memory peak is then its own, not added to the caller's
-  (which holds the Keras model or its freed but unreturned memory): the
-  export's peak is the larger of the two processes' (docs/deployment.md,
-  Export memory). `representative_data` must be picklable
-  (`representative_dataset` is). The file is written atomically by the
-  child; a failed conversion writes nothing and raises ValueError with the
-  child's error in one line. Returns `path`.
-  """
-  check_tflite_options(quantize, representative_data is not None, int8_io)
-  context = multiprocessing.get_context("spawn")
-  receive, send = context.Pipe(duplex=False)
-  process = context.Process(
-      target=_convert_and_write,
-      args=(source, path, quantize, representative_data, int8_io, send))
-  process.start()
-  send.close()  # The child holds the only sending end: EOF when it dies.
-  try:
-    error = receive.recv()
-  except EOFError:
-    error = "it ended without an answer"
-  process.join()
-  if error is None and process.exitcode:
-    error = f"it exited with code {process.exitcode}"
-  if error is not None:
-    if process.exitcode and process.exitcode < 0:
-      error += f" (killed by signal {-process.exitcode}; out of memory?)"
-    raise ValueError(f"TFLite conversion (--quantize={quantize}) of {source} to "
-                     f"{path} failed: {error}")
-  return path
-
-
-def _convert_and_write(source, path, quantize, representative_data, int8_io, send):
-  """The child of `convert_tflite_in_child`: sends None, or the error in one line."""
-  try:
-    write_tflite(path, convert_tflite_source(source, quantize, representative_data,
-                                             int8_io))
-    send.send(None)
-  except Exception as error:  # pylint: disable=broad-except
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    send.send(f"{type(error).__name__}: {lines[0] if lines else ''}")
-  finally:
-    send.close()
 
 
 def check_builtin_ops(model_bytes):
