@@ -180,3 +180,35 @@ def test_float_graph_runs_in_xnnpack(run):
   left = sorted({name for _, name in tflite_runner.undelegated_ops(model_bytes)})
   assert left == ["GREATER", "PACK", "SELECT_V2", "STRIDED_SLICE"]
   assert len(tflite_runner.undelegated_ops(model_bytes)) == 6
+
+
+@pytest.mark.large  # converts a model with 520-channel mid blocks
+def test_deep_convs_convert_split_from_their_own_weights(tmp_path):
+  # Over 512 input channels a 3x3 conv is exported as convs over channel
+  # groups (520 -> 3 unequal groups: SPLIT_V), each reading its own re-cut
+  # kernel: the source SavedModel saves those parts, not the whole kernels
+  # as well, and the TFLite model still computes the Keras model.
+  import dataclasses  # pylint: disable=import-outside-toplevel
+  import keras  # pylint: disable=import-outside-toplevel
+  import model_testlib  # pylint: disable=import-outside-toplevel
+  from tfcolor.models import factory  # pylint: disable=import-outside-toplevel
+  keras.utils.set_random_seed(6)
+  generator = factory.build_generator(dataclasses.replace(
+      model_testlib.TINY_MODEL, down_filters=(8, 16, 16, 520)))
+  lineart, hints = lib.random_inputs(1, SIZE, SIZE, seed=6, hint_fraction=0.1)
+  source = str(tmp_path / "source")
+  tflite_export.write_tflite_source(generator, SIZE, source)
+  shapes = tf.train.load_checkpoint(
+      f"{source}/variables/variables").get_variable_to_shape_map().values()
+  deep_inputs = sorted(shape[2] for shape in shapes if len(shape) == 4 and shape[3] == 520)
+  # down4 (16 inputs, kept whole); 4 mid-block convs in 3 parts each, none whole.
+  assert deep_inputs == [16] + [173] * 8 + [174] * 4
+  saved_values = sum(np.prod(shape) for shape in shapes)
+  # What the model reads (VGG19 up to block 4), plus the save counter; the
+  # whole deep kernels as well would add 4 x 9 x 520 x 520 values.
+  read_values = sum(np.prod(w.shape) for w in generator.weights
+                    if not w.path.startswith("block5"))
+  assert saved_values <= read_values + 1
+  model_bytes = tflite_export.convert_tflite_source(source)
+  assert "SPLIT_V" in tflite_export.check_builtin_ops(model_bytes)
+  assert _max_error(generator, model_bytes, lineart, hints) < TOLERANCE["none"]

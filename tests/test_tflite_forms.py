@@ -42,6 +42,9 @@ def test_transposed_conv_phases_equal_conv2d_transpose(height, width):
   assert expected.shape == (2, 2 * height, 2 * width, 6) and (expected == 0).any()
   np.testing.assert_allclose(np.asarray(tflite_forms.transposed_conv_phases(layer, inputs)),
                              expected, atol=1e-5)
+  # The export form: the phase kernels cut once, as variables of their own.
+  form = tflite_forms._export_form(layer)  # pylint: disable=protected-access
+  np.testing.assert_allclose(np.asarray(form(inputs)), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("channels, strides", [(600, 1), (1280, 2)])
@@ -51,9 +54,12 @@ def test_conv_split_inputs_equal_conv2d(channels, strides):
   inputs = rng.normal(size=(1, 6, 6, channels)).astype("float32")
   layer.build(inputs.shape)
   layer.bias.assign(rng.normal(size=5).astype("float32"))
-  assert tflite_forms._export_form(layer) is not None  # pylint: disable=protected-access
+  expected = np.asarray(layer(inputs))
   np.testing.assert_allclose(np.asarray(tflite_forms.conv_split_inputs(layer, inputs)),
-                             np.asarray(layer(inputs)), atol=1e-4)
+                             expected, atol=1e-4)
+  # The export form: the kernel cut once, as variables of their own.
+  form = tflite_forms._export_form(layer)  # pylint: disable=protected-access
+  np.testing.assert_allclose(np.asarray(form(inputs)), expected, atol=1e-4)
 
 
 def test_convs_up_to_512_channels_and_int8_keep_their_call():

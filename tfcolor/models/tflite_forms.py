@@ -25,6 +25,7 @@ import contextlib
 
 import keras
 from keras import backend, ops
+import numpy as np
 import tensorflow as tf
 
 from tfcolor.models.reflection_padding import ReflectionPadding2D
@@ -76,22 +77,37 @@ MAX_CONV_DEPTH = 9 * 512  # kernel taps x input channels of one conv
 SPLIT_CONV_CHANNELS = 256
 
 
-def conv_split_inputs(layer, inputs):
+def _input_cuts(channels):
+  """`ops.split`'s sections for `channels` inputs in groups of at most SPLIT_CONV_CHANNELS.
+
+  Equal groups (an int) become SPLIT, which XNNPack delegates; unequal ones
+  (indices) SPLIT_V.
+  """
+  groups = -(-channels // SPLIT_CONV_CHANNELS)
+  return (groups if channels % groups == 0 else
+          [channels * i // groups for i in range(1, groups)])
+
+
+def split_kernels(layer):
+  """`layer`'s kernel cut along its inputs as `conv_split_inputs` cuts (numpy arrays)."""
+  kernel = ops.convert_to_numpy(layer.kernel)
+  return np.split(kernel, _input_cuts(kernel.shape[2]), axis=2)
+
+
+def conv_split_inputs(layer, inputs, kernels=None):
   """`layer` (Conv2D) as convs over groups of `SPLIT_CONV_CHANNELS` input channels, summed.
 
-  The same products; only the order of the float sums differs.
+  The same products; only the order of the float sums differs. `kernels`:
+  the kernel's parts (`split_kernels`, held as variables by `tflite_forms`);
+  None slices `layer.kernel` in the graph.
   """
-  channels = inputs.shape[-1]
-  kernel = ops.cast(layer.kernel, inputs.dtype)
-  groups = -(-channels // SPLIT_CONV_CHANNELS)
-  # Equal groups become SPLIT (XNNPack delegates it), unequal ones SPLIT_V.
-  cuts = (groups if channels % groups == 0 else
-          [channels * i // groups for i in range(1, groups)])
+  cuts = _input_cuts(inputs.shape[-1])
+  if kernels is None:
+    kernels = ops.split(layer.kernel, cuts, axis=2)
   outputs = None
-  for part, part_kernel in zip(ops.split(inputs, cuts, axis=-1),
-                               ops.split(kernel, cuts, axis=2)):
-    partial = ops.conv(part, part_kernel, strides=layer.strides, padding=layer.padding,
-                       dilation_rate=layer.dilation_rate)
+  for part, part_kernel in zip(ops.split(inputs, cuts, axis=-1), kernels):
+    partial = ops.conv(part, ops.cast(part_kernel, inputs.dtype), strides=layer.strides,
+                       padding=layer.padding, dilation_rate=layer.dilation_rate)
     outputs = partial if outputs is None else outputs + partial
   if layer.use_bias:
     outputs = outputs + ops.cast(layer.bias, outputs.dtype)
@@ -110,24 +126,35 @@ def _is_deep_conv(layer):
 _PHASE_TAPS = ((2, 0), (1,))
 
 
-def transposed_conv_phases(layer, inputs):
+def phase_kernels(layer):
+  """The four phase kernels of `transposed_conv_phases` (numpy arrays: kh, kw, in, out)."""
+  kernel = np.transpose(ops.convert_to_numpy(layer.kernel), (0, 1, 3, 2))
+  return [kernel[np.ix_(row_taps, column_taps)]
+          for row_taps in _PHASE_TAPS for column_taps in _PHASE_TAPS]
+
+
+def transposed_conv_phases(layer, inputs, kernels=None):
   """`layer` (Conv2DTranspose 3x3, stride 2, "same") as four stride-1 convs + depth_to_space.
 
   Each of the four output phases (even/odd row x even/odd column) is a VALID
   conv with only the kernel taps that reach it (2x2, 2x1, 1x2 and 1x1: the
   transposed conv's 9 taps, no zeros); a phase that reads input m - 1 gets
   one row/column of zeros before. Concatenated phase-major, `depth_to_space`
-  interleaves them into the 2H x 2W output.
+  interleaves them into the 2H x 2W output. `kernels`: the phase kernels
+  (`phase_kernels`, held as variables by `tflite_forms`); None builds them
+  from `layer.kernel` in the graph.
   """
-  kernel = ops.transpose(ops.cast(layer.kernel, inputs.dtype), (0, 1, 3, 2))  # kh, kw, in, out
+  if kernels is None:
+    kernel = ops.transpose(layer.kernel, (0, 1, 3, 2))  # kh, kw, in, out
+    kernels = [ops.stack([ops.stack([kernel[i, j] for j in column_taps])
+                          for i in row_taps])
+               for row_taps in _PHASE_TAPS for column_taps in _PHASE_TAPS]
   phases = []
-  for row_taps in _PHASE_TAPS:
-    for column_taps in _PHASE_TAPS:
-      phase_kernel = ops.stack([ops.stack([kernel[i, j] for j in column_taps])
-                                for i in row_taps])
-      padded = ops.pad(inputs, [[0, 0], [len(row_taps) - 1, 0],
-                                [len(column_taps) - 1, 0], [0, 0]])
-      phases.append(ops.conv(padded, phase_kernel, padding="valid"))
+  for (row_taps, column_taps), phase_kernel in zip(
+      [(rows, columns) for rows in _PHASE_TAPS for columns in _PHASE_TAPS], kernels):
+    padded = ops.pad(inputs, [[0, 0], [len(row_taps) - 1, 0],
+                              [len(column_taps) - 1, 0], [0, 0]])
+    phases.append(ops.conv(padded, ops.cast(phase_kernel, inputs.dtype), padding="valid"))
   outputs = tf.nn.depth_to_space(ops.concatenate(phases, axis=-1), 2)
   if layer.use_bias:
     outputs = outputs + ops.cast(layer.bias, outputs.dtype)
@@ -153,10 +180,24 @@ def _export_form(layer, split_deep_convs=True):
   if _is_instance_norm(layer):
     return lambda inputs: instance_norm_4d(layer, inputs)
   if split_deep_convs and _is_deep_conv(layer):
-    return lambda inputs: conv_split_inputs(layer, inputs)
+    kernels = _as_variables(split_kernels(layer))
+    return lambda inputs: conv_split_inputs(layer, inputs, kernels)
   if _is_phase_transposed_conv(layer):
-    return lambda inputs: transposed_conv_phases(layer, inputs)
+    kernels = _as_variables(phase_kernels(layer))
+    return lambda inputs: transposed_conv_phases(layer, inputs, kernels)
   return None
+
+
+def _as_variables(arrays):
+  """Re-cut weights as variables of their own, made once, outside the trace.
+
+  The traced graph then reads them as they are: the TFLite converter freezes
+  only these, instead of the layer's kernel plus the slices it folds out of
+  it (both alive at once: +1.1 GB of conversion peak at the default widths,
+  where 0.7 GB of kernels are re-cut). The export archive saves the
+  variables its endpoints read, so the unused whole kernels are not saved.
+  """
+  return [tf.Variable(array, trainable=False) for array in arrays]
 
 
 @contextlib.contextmanager
