@@ -179,8 +179,9 @@ def convert_piece(piece, generator, mode):
   function = piece.function()
   with tflite_forms.tflite_forms(generator, split_deep_convs=mode != "int8"):
     concrete = function.get_concrete_function(*piece.specs())
-  # Weights as constants (the whole export freezes them from its SavedModel).
-  frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
+    # Weights as constants (the whole export freezes them from its SavedModel),
+    # while the forms' re-cut kernels are alive.
+    frozen = convert_to_constants.convert_variables_to_constants_v2(concrete)
   converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
   values = [np.asarray(tensor, np.float32) for tensor in piece.tensors()]
   tflite_export.configure_converter(converter, mode, lambda: iter([values]))

@@ -204,7 +204,9 @@ def _as_variables(arrays):
 def tflite_forms(model, split_deep_convs=True):
   """Within the block, `model`'s layers use the forms above.
 
-  Trace the function to convert inside the block; the swap is undone on exit.
+  Trace the function to convert inside the block, and save or freeze it there
+  too: the re-cut kernels are variables that live as long as the block. The
+  swap is undone on exit.
   `split_deep_convs=False` keeps the deep convs whole: int8 weights (1 byte
   each) fit the cache anyway, and in a fully int8 model each partial sum
   would be rounded to int8 before the sum.
