@@ -16,6 +16,7 @@ Dataflow UI. The per-image work is the plain functions of image_steps.py.
 """
 
 import json
+import logging as std_logging
 import os
 import shutil
 import uuid
@@ -40,6 +41,9 @@ from tfcolor import io_utils
 METRICS_NAMESPACE = "tfcolor_build"
 SKIPPED = "skipped"
 SKIPPED_DIR_PREFIX = ".beam-skipped-"
+# The local runner forwards every SDK worker's log lines to this process; at
+# INFO they are ~20 lines of harness start-up and shut-down per worker.
+WORKER_LOG_FORWARDER = "apache_beam.runners.portability.local_job_service"
 BEAM_TEMP_PREFIX = "beam-temp-"  # Where WriteShard stages shards.
 # What --runner=DirectRunner falls back to after trying Prism, whose binary
 # comes from GitHub on first use (docs/data.md: "Which local runner").
@@ -322,6 +326,7 @@ def run(config, files, cpu_configs, batch_configs, shard_counts, pipeline_args,
   runner) before any work.
   """
   options = check_options(config, pipeline_args)
+  std_logging.getLogger(WORKER_LOG_FORWARDER).setLevel(std_logging.WARNING)
   for name in remove_stale_temporaries(config.output_dir):
     logging.info("removed %s left by an interrupted run", name)
   run_id = uuid.uuid4().hex
